@@ -1,0 +1,34 @@
+#pragma once
+
+#include "actors/context.hpp"
+#include "actors/workflow.hpp"
+
+#include <map>
+#include <optional>
+
+namespace orchflow {
+
+/// State of a RUN actor.
+struct run_state {
+  static inline const char* name = "run";
+  engine_context* ctx = nullptr;
+  /// The run as folded from its partition (its own and its tasks' events).
+  run_view view;
+  /// Set while the run still has to be created (first start).
+  std::optional<run_spec> create;
+  reply_ptr create_reply;
+  /// Live task actors by task id.
+  std::map<std::string, task_actor> tasks;
+  append_queue pending;
+  bool llm_in_flight = false;
+};
+
+/// Drives one run: plan (split, dependencies, assignment), start every
+/// ready task, pause for humans, finalize. Writes only the run's own stream
+/// (`run_x`); task actors write theirs.
+run_actor::behavior_type
+run_actor_impl(run_actor::stateful_pointer<run_state> self,
+               engine_context* ctx, run_view view, std::optional<run_spec> create,
+               reply_ptr reply);
+
+} // namespace orchflow

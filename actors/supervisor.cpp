@@ -1,0 +1,143 @@
+#include "actors/supervisor.hpp"
+
+#include "actors/run_actor.hpp"
+#include "events/error.hpp"
+#include "events/ids.hpp"
+#include "events/time.hpp"
+#include "events/types.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace orchflow {
+
+namespace {
+
+using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
+using nlohmann::json;
+
+void spawn_run(self_ptr self, run_view view, std::optional<run_spec> create,
+               reply_ptr reply) {
+  auto id = view.run_id;
+  auto hdl = self->spawn(run_actor_impl, self->state.ctx, std::move(view),
+                         std::move(create), std::move(reply));
+  self->monitor(hdl);
+  self->state.runs.emplace(id, hdl);
+  self->send(hdl, atom::start_v);
+}
+
+void recover(self_ptr self, const std::string& id) {
+  if (self->state.runs.count(id) != 0)
+    return;
+  auto view = self->state.ctx->reads->active_view(id);
+  if (!view)
+    return; // terminal meanwhile, or unknown
+  spawn_run(self, std::move(*view), std::nullopt, nullptr);
+}
+
+/// Answers a command for a run that has no live actor.
+void answer_without_actor(self_ptr self, const std::string& run_id,
+                          const reply_ptr& reply) {
+  auto status = self->state.ctx->reads->status_of(run_id);
+  if (!status)
+    send_error(reply, 404, "run_not_found", "Run " + run_id + " not found.");
+  else if (*status == "completed" || *status == "failed"
+           || *status == "cancelled")
+    send_error(reply, 409, "run_terminal",
+               "Run " + run_id + " is already " + *status
+                 + "; it accepts no more commands.");
+  else
+    send_error(reply, 503, "unavailable",
+               "Run " + run_id + " is being recovered; retry shortly.");
+}
+
+} // namespace
+
+supervisor_actor::behavior_type
+supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
+                engine_context* ctx, std::vector<std::string> active) {
+  self->state.ctx = ctx;
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& runs = self->state.runs;
+    for (auto i = runs.begin(); i != runs.end(); ++i) {
+      if (i->second.address() != msg.source)
+        continue;
+      auto id = i->first;
+      runs.erase(i);
+      if (msg.reason && msg.reason != caf::exit_reason::user_shutdown) {
+        spdlog::warn("run {} stopped ({}); recovering it from the log", id,
+                     render(msg.reason));
+        self->delayed_send(self, std::chrono::seconds(1), atom::recover_v, id);
+      }
+      return;
+    }
+  });
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [id, hdl] : self->state.runs)
+      self->send_exit(hdl, msg.reason);
+    self->state.runs.clear();
+    self->quit(msg.reason);
+  });
+  for (auto& id : active)
+    recover(self, id);
+  return {
+    [self](atom::create, run_spec& spec, reply_ptr& reply) {
+      run_view view;
+      view.run_id = random_id("run_");
+      spec.data["run_id"] = view.run_id;
+      spawn_run(self, std::move(view), std::move(spec), std::move(reply));
+    },
+    [self](atom::enroll, account_spec& spec, reply_ptr& reply) {
+      auto account_id = random_id("acct_");
+      auto key = new_api_key();
+      event_batch events{make_event(ev::account_registered, now_ms(),
+                                    json{{"account_id", account_id},
+                                         {"name", spec.name},
+                                         {"email", spec.email},
+                                         {"key_hash", sha256_hex(key)}})};
+      persist(supervisor_actor{self}, *self->state.ctx, self->state.pending,
+              account_id, 0, std::move(events), false,
+              [reply, key, account_id](const event_batch_ptr&) {
+                reply->send(201, json{{"api_key", key},
+                                      {"account_id", account_id},
+                                      {"message",
+                                       "Free tier: 100 runs/month, 3 managed "
+                                       "trial runs included."}}
+                                   .dump());
+              },
+              reply);
+    },
+    [self](atom::complete, std::string& run_id, std::string& task_id,
+           std::string& output, reply_ptr& reply) {
+      auto i = self->state.runs.find(run_id);
+      if (i == self->state.runs.end()) {
+        answer_without_actor(self, run_id, reply);
+        return;
+      }
+      self->send(i->second, atom::complete_v, std::move(task_id),
+                 std::move(output), std::move(reply));
+    },
+    [self](atom::cancel, std::string& run_id, reply_ptr& reply) {
+      auto i = self->state.runs.find(run_id);
+      if (i == self->state.runs.end()) {
+        answer_without_actor(self, run_id, reply);
+        return;
+      }
+      self->send(i->second, atom::cancel_v, std::move(reply));
+    },
+    [self](atom::recover, std::string& id) { recover(self, id); },
+    [self](atom::appended, event_batch_ptr& batch) {
+      auto f = std::move(self->state.pending.front());
+      self->state.pending.pop_front();
+      f(batch);
+    },
+    [self](atom::appended, caf::error& err) {
+      spdlog::error("supervisor: append failed: {}", render(err));
+      self->state.pending.pop_front();
+    },
+  };
+}
+
+} // namespace orchflow

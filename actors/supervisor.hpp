@@ -1,0 +1,27 @@
+#pragma once
+
+#include "actors/context.hpp"
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace orchflow {
+
+/// State of the SUPERVISOR actor.
+struct supervisor_state {
+  static inline const char* name = "supervisor";
+  engine_context* ctx = nullptr;
+  /// Live run actors by run id: at most one per run (single writer).
+  std::unordered_map<std::string, run_actor> runs;
+  append_queue pending;
+};
+
+/// Spawns, finds and recovers run actors; registers accounts. On start it
+/// spawns an actor for every run in `active` (recovery); a run actor that
+/// stops on an error is respawned from the log after a back-off.
+supervisor_actor::behavior_type
+supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
+                engine_context* ctx, std::vector<std::string> active);
+
+} // namespace orchflow

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace orchflow {
+
+/// Every option of the server, with its default. `config/orchflow.example.json`
+/// documents the same set; environment variables override the file and
+/// command-line flags override both.
+struct server_config {
+  /// Address to bind (ORCHFLOW_LISTEN / --listen HOST:PORT).
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8000;
+  /// RocksDB data directory (ORCHFLOW_DATA_DIR / --data-dir).
+  std::string data_dir = "./data";
+  /// self_hosted or hosted (ORCHFLOW_MODE).
+  std::string mode = "self_hosted";
+  /// Provider used by runs without provider_id (ORCHFLOW_DEFAULT_PROVIDER).
+  std::string default_provider = "builtin";
+  /// Model of the default provider (ORCHFLOW_DEFAULT_MODEL).
+  std::string default_model = "builtin";
+  /// Beast I/O threads (ORCHFLOW_HTTP_THREADS).
+  int http_threads = 1;
+  /// CAF scheduler threads (ORCHFLOW_WORKER_THREADS).
+  int worker_threads = 2;
+  /// Largest accepted request body (ORCHFLOW_MAX_BODY_BYTES).
+  size_t max_body_bytes = 1024 * 1024;
+  /// Idle keep-alive / slow-request timeout in seconds.
+  int http_timeout_s = 30;
+  /// Transport attempts per LLM call before the call fails.
+  int llm_max_attempts = 3;
+  /// First retry delay of an LLM call; doubles per attempt, with jitter.
+  int llm_backoff_ms = 500;
+  /// Upper bound of one retry delay.
+  int llm_backoff_cap_ms = 30000;
+  /// Retries after a failed self-evaluation before a human takes over.
+  int eval_max_retries = 2;
+  /// Sync the WAL before acknowledging (never turn off in production).
+  bool sync = true;
+  /// trace, debug, info, warn, error (ORCHFLOW_LOG_LEVEL).
+  std::string log_level = "info";
+};
+
+/// Builds the configuration from defaults, an optional JSON file
+/// (--config FILE or ORCHFLOW_CONFIG), the environment and the flags.
+/// Throws std::invalid_argument with a sentence naming the bad option.
+server_config load_config(int argc, char** argv);
+
+/// Parses `HOST:PORT`. Throws std::invalid_argument.
+void parse_listen(const std::string& text, server_config& cfg);
+
+/// The text printed by --help.
+std::string usage_text();
+
+} // namespace orchflow

@@ -1,0 +1,421 @@
+// The only file that talks to RocksDB (besides benchmarks' baselines).
+
+#include "events/event_store.hpp"
+
+#include "events/codec.hpp"
+#include "events/error.hpp"
+#include "events/rocksdb_options.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace orchflow {
+
+namespace {
+
+constexpr const char* events_cf_name = "events";
+constexpr const char* global_cf_name = "global";
+constexpr const char* projections_cf_name = "projections";
+constexpr const char* checkpoint_key = "\x01checkpoint";
+
+caf::error to_error(const rocksdb::Status& st, const char* what) {
+  return caf::make_error(ec::storage_failure,
+                         std::string{what} + " failed: " + st.ToString());
+}
+
+std::string upper_bound_of(std::string_view prefix) {
+  // Smallest key greater than every key starting with `prefix`.
+  std::string bound{prefix};
+  while (!bound.empty()) {
+    auto& c = bound.back();
+    if (static_cast<unsigned char>(c) != 0xFF) {
+      ++c;
+      return bound;
+    }
+    bound.pop_back();
+  }
+  return bound; // empty: no bound
+}
+
+} // namespace
+
+struct event_store::impl {
+  std::string dir;
+  store_options opts;
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* events_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* global_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* projections_cf = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+
+  // -- queue (guarded by mtx) -------------------------------------------------
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::deque<append_request> queue;
+  bool stopping = false;
+  std::thread writer;
+  commit_observer observer;
+
+  // -- writer-thread state ----------------------------------------------------
+  std::atomic<uint64_t> global_seq{0};
+  std::unordered_map<std::string, uint64_t> stream_versions;
+  std::unordered_map<std::string, uint64_t> partition_seqs;
+  std::unordered_set<std::string> loaded_partitions;
+  std::unordered_set<std::string> closed_partitions;
+  std::atomic<uint64_t> checkpoint{0};
+
+  ~impl() {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      stopping = true;
+    }
+    cv.notify_all();
+    if (writer.joinable())
+      writer.join();
+    for (auto* h : handles)
+      db->DestroyColumnFamilyHandle(h);
+    handles.clear();
+    if (db)
+      db->Close();
+  }
+
+  /// Loads the versions of a partition and of all its streams into the
+  /// caches (writer thread only).
+  caf::error load_partition(const std::string& partition) {
+    if (loaded_partitions.count(partition) != 0)
+      return caf::none;
+    auto prefix = partition + '\0';
+    auto bound = upper_bound_of(prefix);
+    rocksdb::Slice ub{bound};
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &ub;
+    std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, events_cf)};
+    uint64_t pseq = 0;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      auto val = it->value();
+      auto ev = decode_event(partition, {val.data(), val.size()});
+      if (!ev)
+        return std::move(ev.error());
+      pseq = ev->pseq;
+      stream_versions[ev->stream] = ev->seq;
+    }
+    if (!it->status().ok())
+      return to_error(it->status(), "reading a partition");
+    partition_seqs[partition] = pseq;
+    loaded_partitions.insert(partition);
+    return caf::none;
+  }
+
+  void run_writer() {
+    std::vector<append_request> group;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> guard{mtx};
+        cv.wait(guard, [&] { return stopping || !queue.empty(); });
+        if (queue.empty() && stopping)
+          return;
+        while (!queue.empty() && group.size() < opts.max_group) {
+          group.emplace_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      commit(group);
+      group.clear();
+    }
+  }
+
+  void commit(std::vector<append_request>& group) {
+    rocksdb::WriteBatch wb;
+    std::vector<std::optional<caf::error>> errors(group.size());
+    std::vector<std::shared_ptr<event_batch>> staged(group.size());
+    // Snapshot of touched cache entries for rollback on a failed write.
+    std::unordered_map<std::string, uint64_t> old_versions;
+    std::unordered_map<std::string, uint64_t> old_pseqs;
+    auto old_global = global_seq.load();
+    auto next_global = old_global;
+    std::vector<std::string> closing;
+    for (size_t i = 0; i < group.size(); ++i) {
+      auto& req = group[i];
+      std::string partition{partition_of(req.stream)};
+      if (req.stream.size() > partition.size()
+          && closed_partitions.count(partition) != 0) {
+        errors[i] = caf::make_error(ec::run_closed,
+                                    "run " + partition + " is already over");
+        continue;
+      }
+      if (auto err = load_partition(partition)) {
+        errors[i] = std::move(err);
+        continue;
+      }
+      auto& version = stream_versions[req.stream];
+      if (version != req.expected_version) {
+        errors[i] = caf::make_error(
+          ec::version_conflict,
+          "stream " + req.stream + " is at version " + std::to_string(version)
+            + ", writer expected " + std::to_string(req.expected_version));
+        continue;
+      }
+      auto& pseq = partition_seqs[partition];
+      old_versions.emplace(req.stream, version);
+      old_pseqs.emplace(partition, pseq);
+      auto batch = std::make_shared<event_batch>(std::move(req.events));
+      for (auto& e : *batch) {
+        e.stream = req.stream;
+        e.seq = ++version;
+        e.pseq = ++pseq;
+        e.global_seq = ++next_global;
+        auto key = partition_key(partition, e.pseq);
+        wb.Put(events_cf, key, encode_event(e));
+        wb.Put(global_cf, be64(e.global_seq), key);
+      }
+      staged[i] = std::move(batch);
+      if (req.close_partition)
+        closing.push_back(partition);
+    }
+    if (wb.Count() > 0) {
+      rocksdb::WriteOptions wo;
+      wo.sync = opts.sync;
+      auto st = db->Write(wo, &wb);
+      if (!st.ok()) {
+        spdlog::error("event store: append failed: {}", st.ToString());
+        for (auto& [k, v] : old_versions)
+          stream_versions[k] = v;
+        for (auto& [k, v] : old_pseqs)
+          partition_seqs[k] = v;
+        for (size_t i = 0; i < group.size(); ++i)
+          if (!errors[i])
+            errors[i] = to_error(st, "appending events");
+        staged.assign(group.size(), nullptr);
+        closing.clear();
+      } else {
+        global_seq = next_global;
+      }
+    }
+    for (auto& p : closing) {
+      closed_partitions.insert(p);
+      // The run is over: its versions are no longer needed in memory.
+      auto prefix = p + '/';
+      for (auto it = stream_versions.begin(); it != stream_versions.end();)
+        if (it->first == p || it->first.compare(0, prefix.size(), prefix) == 0)
+          it = stream_versions.erase(it);
+        else
+          ++it;
+      partition_seqs.erase(p);
+      loaded_partitions.erase(p);
+    }
+    std::vector<event_batch_ptr> committed;
+    for (auto& b : staged)
+      if (b)
+        committed.emplace_back(b);
+    if (!committed.empty() && observer)
+      observer(committed);
+    for (size_t i = 0; i < group.size(); ++i) {
+      if (!group[i].done)
+        continue;
+      if (errors[i])
+        group[i].done(std::move(*errors[i]));
+      else
+        group[i].done(event_batch_ptr{staged[i]});
+    }
+  }
+};
+
+event_store::event_store(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {
+  // nop
+}
+
+event_store::~event_store() = default;
+
+caf::expected<std::unique_ptr<event_store>>
+event_store::open(const std::string& dir, store_options opts) {
+  auto ptr = std::make_unique<impl>();
+  ptr->dir = dir;
+  ptr->opts = opts;
+  auto options = make_rocksdb_options();
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
+    {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{options}},
+    {events_cf_name, rocksdb::ColumnFamilyOptions{options}},
+    {global_cf_name, rocksdb::ColumnFamilyOptions{options}},
+    {projections_cf_name, rocksdb::ColumnFamilyOptions{options}},
+  };
+  rocksdb::DB* raw = nullptr;
+  auto st = rocksdb::DB::Open(rocksdb::DBOptions{options}, dir, cfs,
+                              &ptr->handles, &raw);
+  if (!st.ok())
+    return to_error(st, ("opening the data directory " + dir).c_str());
+  ptr->db.reset(raw);
+  ptr->events_cf = ptr->handles[1];
+  ptr->global_cf = ptr->handles[2];
+  ptr->projections_cf = ptr->handles[3];
+  // Last global sequence number: the last key of the global index.
+  {
+    std::unique_ptr<rocksdb::Iterator> it{
+      ptr->db->NewIterator(rocksdb::ReadOptions{}, ptr->global_cf)};
+    it->SeekToLast();
+    if (it->Valid())
+      ptr->global_seq = read_be64({it->key().data(), it->key().size()});
+    if (!it->status().ok())
+      return to_error(it->status(), "reading the global index");
+  }
+  {
+    std::string val;
+    auto s = ptr->db->Get(rocksdb::ReadOptions{}, ptr->projections_cf,
+                          checkpoint_key, &val);
+    if (s.ok())
+      ptr->checkpoint = read_be64(val);
+    else if (!s.IsNotFound())
+      return to_error(s, "reading the projections' checkpoint");
+  }
+  auto* self = ptr.get();
+  ptr->writer = std::thread{[self] { self->run_writer(); }};
+  return std::unique_ptr<event_store>{new event_store(std::move(ptr))};
+}
+
+void event_store::append(append_request req) {
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    impl_->queue.emplace_back(std::move(req));
+  }
+  impl_->cv.notify_one();
+}
+
+void event_store::set_commit_observer(commit_observer f) {
+  impl_->observer = std::move(f);
+}
+
+caf::error
+event_store::write_projections(const std::vector<projection_write>& rows,
+                               uint64_t checkpoint) {
+  rocksdb::WriteBatch wb;
+  for (auto& row : rows) {
+    if (row.value)
+      wb.Put(impl_->projections_cf, row.key, *row.value);
+    else
+      wb.Delete(impl_->projections_cf, row.key);
+  }
+  wb.Put(impl_->projections_cf, checkpoint_key, be64(checkpoint));
+  auto st = impl_->db->Write(rocksdb::WriteOptions{}, &wb);
+  if (!st.ok())
+    return to_error(st, "writing projections");
+  impl_->checkpoint = checkpoint;
+  return caf::none;
+}
+
+caf::expected<event_batch>
+event_store::read_partition(std::string_view partition, uint64_t after,
+                            size_t limit) const {
+  event_batch result;
+  auto start = partition_key(partition, after + 1);
+  auto bound = upper_bound_of(std::string{partition} + '\0');
+  rocksdb::Slice ub{bound};
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &ub;
+  std::unique_ptr<rocksdb::Iterator> it{
+    impl_->db->NewIterator(ro, impl_->events_cf)};
+  for (it->Seek(start); it->Valid() && result.size() < limit; it->Next()) {
+    auto val = it->value();
+    auto ev = decode_event(partition, {val.data(), val.size()});
+    if (!ev)
+      return std::move(ev.error());
+    result.emplace_back(std::move(*ev));
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "reading a run's events");
+  return result;
+}
+
+caf::expected<event_batch> event_store::read_global(uint64_t after,
+                                                    size_t limit) const {
+  event_batch result;
+  std::unique_ptr<rocksdb::Iterator> it{
+    impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->global_cf)};
+  std::string val;
+  for (it->Seek(be64(after + 1)); it->Valid() && result.size() < limit;
+       it->Next()) {
+    auto pkey = it->value();
+    auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->events_cf, pkey,
+                             &val);
+    if (!st.ok())
+      return to_error(st, "reading the global log");
+    std::string_view pk{pkey.data(), pkey.size()};
+    auto partition = pk.substr(0, pk.find('\0'));
+    auto ev = decode_event(partition, val);
+    if (!ev)
+      return std::move(ev.error());
+    result.emplace_back(std::move(*ev));
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "reading the global log");
+  return result;
+}
+
+uint64_t event_store::last_global_seq() const {
+  return impl_->global_seq.load();
+}
+
+caf::expected<std::optional<std::string>>
+event_store::get_projection(std::string_view key) const {
+  std::string val;
+  auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->projections_cf,
+                           rocksdb::Slice{key.data(), key.size()}, &val);
+  if (st.IsNotFound())
+    return std::optional<std::string>{};
+  if (!st.ok())
+    return to_error(st, "reading a projection");
+  return std::optional<std::string>{std::move(val)};
+}
+
+caf::error event_store::scan_projections(
+  std::string_view prefix,
+  const std::function<void(std::string_view, std::string_view)>& f) const {
+  auto bound = upper_bound_of(prefix);
+  rocksdb::Slice ub{bound};
+  rocksdb::ReadOptions ro;
+  if (!bound.empty())
+    ro.iterate_upper_bound = &ub;
+  std::unique_ptr<rocksdb::Iterator> it{
+    impl_->db->NewIterator(ro, impl_->projections_cf)};
+  for (it->Seek(rocksdb::Slice{prefix.data(), prefix.size()}); it->Valid();
+       it->Next())
+    f({it->key().data(), it->key().size()},
+      {it->value().data(), it->value().size()});
+  if (!it->status().ok())
+    return to_error(it->status(), "scanning projections");
+  return caf::none;
+}
+
+uint64_t event_store::projection_checkpoint() const {
+  return impl_->checkpoint.load();
+}
+
+caf::error event_store::for_each_partition(
+  const std::function<void(std::string_view)>& f) const {
+  std::unique_ptr<rocksdb::Iterator> it{
+    impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->events_cf)};
+  it->SeekToFirst();
+  while (it->Valid()) {
+    std::string_view key{it->key().data(), it->key().size()};
+    auto partition = std::string{key.substr(0, key.find('\0'))};
+    f(partition);
+    auto next = upper_bound_of(partition + '\0');
+    it->Seek(next);
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "listing runs");
+  return caf::none;
+}
+
+const std::string& event_store::dir() const {
+  return impl_->dir;
+}
+
+} // namespace orchflow

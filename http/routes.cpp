@@ -1,0 +1,336 @@
+#include "http/routes.hpp"
+
+#include "actors/engine.hpp"
+#include "config/templates.hpp"
+#include "events/error.hpp"
+#include "events/event_store.hpp"
+#include "events/ids.hpp"
+#include "http/json_input.hpp"
+#include "projections/read_model.hpp"
+#include "projections/run_view.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <map>
+#include <string_view>
+#include <vector>
+
+namespace orchflow::http {
+
+using nlohmann::json;
+
+const char* version() {
+  return "0.1.0";
+}
+
+namespace {
+
+response json_response(int status, std::string body) {
+  response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+response error_response(int status, const std::string& code,
+                        const std::string& detail) {
+  return json_response(status,
+                       json{{"detail", detail}, {"code", code}}.dump());
+}
+
+response from_input_error(const input_error& e) {
+  return json_response(e.status, e.body);
+}
+
+/// A reply sink that turns an actor's answer into an HTTP response.
+class responder_sink : public reply_sink {
+public:
+  explicit responder_sink(responder r) : respond_(std::move(r)) {
+    // nop
+  }
+
+  void send(int status, std::string body) override {
+    respond_(json_response(status, std::move(body)));
+  }
+
+private:
+  responder respond_;
+};
+
+reply_ptr sink(responder r) {
+  return std::make_shared<responder_sink>(std::move(r));
+}
+
+/// Percent-decodes a query value.
+std::string url_decode(std::string_view x) {
+  std::string out;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i] == '%' && i + 2 < x.size()) {
+      int v = 0;
+      auto [p, ec] = std::from_chars(x.data() + i + 1, x.data() + i + 3, v, 16);
+      if (ec == std::errc{} && p == x.data() + i + 3) {
+        out += static_cast<char>(v);
+        i += 2;
+        continue;
+      }
+    }
+    out += x[i] == '+' ? ' ' : x[i];
+  }
+  return out;
+}
+
+struct target {
+  std::vector<std::string> segments;
+  std::map<std::string, std::string> query;
+};
+
+target parse_target(std::string_view t) {
+  target result;
+  auto q = t.find('?');
+  auto path = t.substr(0, q);
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    auto slash = path.find('/', pos);
+    auto seg = path.substr(pos, slash == std::string_view::npos
+                                  ? std::string_view::npos
+                                  : slash - pos);
+    if (!seg.empty())
+      result.segments.push_back(url_decode(seg));
+    if (slash == std::string_view::npos)
+      break;
+    pos = slash + 1;
+  }
+  if (q != std::string_view::npos) {
+    auto qs = t.substr(q + 1);
+    size_t p = 0;
+    while (p < qs.size()) {
+      auto amp = qs.find('&', p);
+      auto kv = qs.substr(p, amp == std::string_view::npos ? std::string_view::npos
+                                                           : amp - p);
+      auto eq = kv.find('=');
+      if (eq != std::string_view::npos)
+        result.query[url_decode(kv.substr(0, eq))] = url_decode(kv.substr(eq + 1));
+      else if (!kv.empty())
+        result.query[url_decode(kv)] = "";
+      if (amp == std::string_view::npos)
+        break;
+      p = amp + 1;
+    }
+  }
+  return result;
+}
+
+/// Reads an integer query parameter within [lo, hi]; a 422 otherwise.
+std::optional<response> int_param(const target& t, const std::string& name,
+                                   int64_t lo, int64_t hi, int64_t& out) {
+  auto i = t.query.find(name);
+  if (i == t.query.end())
+    return std::nullopt;
+  int64_t v = 0;
+  auto& s = i->second;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || v < lo || v > hi)
+    return json_response(
+      422, json{{"detail",
+                 json::array({json{{"loc", json::array({"query", name})},
+                                   {"msg", "Input should be an integer from "
+                                             + std::to_string(lo) + " to "
+                                             + std::to_string(hi)},
+                                   {"type", "int_parsing"}}})},
+                {"code", "validation_error"}}
+                .dump());
+  out = v;
+  return std::nullopt;
+}
+
+response not_found(const std::string& what, const std::string& id) {
+  auto label = what;
+  label[0] = static_cast<char>(label[0] - 'a' + 'A');
+  return error_response(404, what + "_not_found", label + " " + id
+                                                    + " not found.");
+}
+
+} // namespace
+
+api::api(const std::atomic<engine*>& eng, const server_config& cfg)
+  : engine_(eng), cfg_(cfg) {
+  // nop
+}
+
+void api::handle(request req, responder respond) const {
+  auto t = parse_target(req.target);
+  auto& seg = t.segments;
+  auto& m = req.method;
+  auto* eng = engine_.load();
+  // -- public routes -------------------------------------------------------------
+  if (seg.size() == 1 && seg[0] == "health") {
+    if (m != "GET" && m != "HEAD")
+      return respond(error_response(405, "method_not_allowed",
+                                    "Use GET /health."));
+    if (eng == nullptr)
+      return respond(json_response(
+        503, json{{"status", "recovering"}, {"version", version()},
+                  {"mode", cfg_.mode}}
+               .dump()));
+    return respond(json_response(
+      200, json{{"status", "ok"},
+                {"version", version()},
+                {"mode", cfg_.mode},
+                {"runs_active", eng->reads().active_count()}}
+             .dump()));
+  }
+  if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1")
+    return respond(error_response(404, "route_not_found",
+                                  "No route " + m + " " + req.target
+                                    + "; the API lives under /api/v1."));
+  std::vector<std::string> p(seg.begin() + 2, seg.end());
+  if (p.size() == 2 && p[0] == "agents" && p[1] == "templates") {
+    if (m != "GET")
+      return respond(error_response(405, "method_not_allowed",
+                                    "Use GET /api/v1/agents/templates."));
+    json xs = json::array();
+    for (auto& tpl : agent_templates())
+      xs.push_back(json{{"name", tpl.name},
+                        {"system_prompt", tpl.system_prompt},
+                        {"description", tpl.description}});
+    return respond(json_response(200, json{{"templates", xs}}.dump()));
+  }
+  if (eng == nullptr)
+    return respond(error_response(503, "recovering",
+                                  "The server is recovering its runs; retry "
+                                  "in a few seconds."));
+  if (p.size() == 2 && p[0] == "auth" && p[1] == "register") {
+    if (m != "POST")
+      return respond(error_response(405, "method_not_allowed",
+                                    "Use POST /api/v1/auth/register."));
+    auto body = parse_object(req.body);
+    if (auto* err = std::get_if<input_error>(&body))
+      return respond(from_input_error(*err));
+    auto spec = validate_registration(std::get<json>(body));
+    if (auto* err = std::get_if<input_error>(&spec))
+      return respond(from_input_error(*err));
+    return eng->register_account(std::move(std::get<account_spec>(spec)),
+                                 sink(std::move(respond)));
+  }
+  // -- protected routes ----------------------------------------------------------
+  if (!req.has_api_key || req.api_key.empty())
+    return respond(error_response(401, "unauthorized",
+                                  "Missing API key: pass your key in the "
+                                  "X-API-Key header."));
+  auto account = eng->reads().account_by_key_hash(sha256_hex(req.api_key));
+  if (!account)
+    return respond(error_response(401, "unauthorized",
+                                  "Invalid API key: check the X-API-Key "
+                                  "header or register for a new key."));
+  if (!p.empty() && p[0] == "providers")
+    return respond(error_response(501, "not_implemented",
+                                  "Provider registration is not available "
+                                  "yet; runs use the server's default "
+                                  "provider."));
+  if (p.empty() || p[0] != "runs")
+    return respond(error_response(404, "route_not_found",
+                                  "No route " + m + " " + req.target + "."));
+  // /runs
+  if (p.size() == 1) {
+    if (m == "POST") {
+      auto body = parse_object(req.body);
+      if (auto* err = std::get_if<input_error>(&body))
+        return respond(from_input_error(*err));
+      auto spec = validate_run(std::get<json>(body), *account,
+                               cfg_.default_provider, cfg_.default_model);
+      if (auto* err = std::get_if<input_error>(&spec))
+        return respond(from_input_error(*err));
+      return eng->create_run(std::move(std::get<run_spec>(spec)),
+                             sink(std::move(respond)));
+    }
+    if (m == "GET") {
+      int64_t limit = 20;
+      int64_t offset = 0;
+      if (auto bad = int_param(t, "limit", 1, 100, limit))
+        return respond(std::move(*bad));
+      if (auto bad = int_param(t, "offset", 0, 1'000'000'000, offset))
+        return respond(std::move(*bad));
+      return respond(json_response(
+        200, eng->reads()
+               .list_runs(*account, static_cast<size_t>(limit),
+                          static_cast<size_t>(offset))
+               .dump()));
+    }
+    return respond(error_response(405, "method_not_allowed",
+                                  "Use GET or POST /api/v1/runs."));
+  }
+  auto& run_id = p[1];
+  auto run = eng->reads().run(run_id, *account);
+  if (!run)
+    return respond(not_found("run", run_id));
+  if (p.size() == 2) {
+    if (m == "GET") {
+      if (t.query.count("at_seq") != 0) {
+        int64_t at = 0;
+        if (auto bad = int_param(t, "at_seq", 0, INT64_MAX, at))
+          return respond(std::move(*bad));
+        auto events = eng->store().read_partition(run_id, 0,
+                                                  static_cast<size_t>(at));
+        if (!events)
+          return respond(error_response(500, "storage_error",
+                                        render(events.error())));
+        run_view v;
+        apply_all(v, *events);
+        return respond(json_response(200, render_run(v).dump()));
+      }
+      return respond(json_response(200, *run->document));
+    }
+    if (m == "DELETE")
+      return eng->cancel_run(run_id, sink(std::move(respond)));
+    return respond(error_response(405, "method_not_allowed",
+                                  "Use GET or DELETE /api/v1/runs/{id}."));
+  }
+  if (p.size() == 3 && p[2] == "tasks") {
+    if (m != "GET")
+      return respond(error_response(405, "method_not_allowed",
+                                    "Use GET /api/v1/runs/{id}/tasks."));
+    return respond(json_response(200, *run->tasks));
+  }
+  if (p.size() == 3 && p[2] == "events") {
+    if (m != "GET")
+      return respond(error_response(405, "method_not_allowed",
+                                    "Use GET /api/v1/runs/{id}/events."));
+    int64_t after = 0;
+    int64_t limit = 100;
+    if (auto bad = int_param(t, "after", 0, INT64_MAX, after))
+      return respond(std::move(*bad));
+    if (auto bad = int_param(t, "limit", 1, 1000, limit))
+      return respond(std::move(*bad));
+    auto events = eng->store().read_partition(run_id,
+                                              static_cast<uint64_t>(after),
+                                              static_cast<size_t>(limit));
+    if (!events)
+      return respond(error_response(500, "storage_error",
+                                    render(events.error())));
+    json xs = json::array();
+    for (auto& e : *events)
+      xs.push_back(render_event(e));
+    return respond(json_response(
+      200, json{{"run_id", run_id}, {"events", std::move(xs)}}.dump()));
+  }
+  if (p.size() == 5 && p[2] == "tasks" && p[4] == "complete") {
+    if (m != "POST")
+      return respond(error_response(
+        405, "method_not_allowed",
+        "Use POST /api/v1/runs/{id}/tasks/{task_id}/complete."));
+    auto body = parse_object(req.body);
+    if (auto* err = std::get_if<input_error>(&body))
+      return respond(from_input_error(*err));
+    auto output = validate_completion(std::get<json>(body));
+    if (auto* err = std::get_if<input_error>(&output))
+      return respond(from_input_error(*err));
+    return eng->complete_task(run_id, p[3],
+                              std::move(std::get<std::string>(output)),
+                              sink(std::move(respond)));
+  }
+  return respond(error_response(404, "route_not_found",
+                                "No route " + m + " " + req.target + "."));
+}
+
+} // namespace orchflow::http

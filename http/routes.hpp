@@ -1,0 +1,36 @@
+#pragma once
+
+#include "config/config.hpp"
+#include "http/server.hpp"
+
+#include <atomic>
+#include <string>
+
+namespace orchflow {
+class engine;
+} // namespace orchflow
+
+namespace orchflow::http {
+
+/// The REST API of API.md: routing, authentication, validation and the
+/// mapping of results to status codes. Free of Beast types. GETs read the
+/// projections directly; commands go to the engine and answer
+/// asynchronously.
+class api {
+public:
+  /// `eng` is null until recovery finished (every route but /health
+  /// answers 503 meanwhile).
+  api(const std::atomic<engine*>& eng, const server_config& cfg);
+
+  /// Handles one request; never throws, never blocks on actors.
+  void handle(request req, responder respond) const;
+
+private:
+  const std::atomic<engine*>& engine_;
+  const server_config& cfg_;
+};
+
+/// The server's version string.
+const char* version();
+
+} // namespace orchflow::http

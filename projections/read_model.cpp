@@ -1,0 +1,354 @@
+#include "projections/read_model.hpp"
+
+#include "events/error.hpp"
+#include "events/json_util.hpp"
+#include "events/types.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+namespace orchflow {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view run_prefix = "r/";
+constexpr std::string_view account_prefix = "a/";
+
+bool is_run(std::string_view partition) {
+  return partition.rfind("run_", 0) == 0;
+}
+
+bool is_account(std::string_view partition) {
+  return partition.rfind("acct_", 0) == 0;
+}
+
+bool terminal_status(std::string_view s) {
+  return s == "completed" || s == "failed" || s == "cancelled";
+}
+
+void push_unique(std::vector<std::string>& xs, std::string_view x) {
+  if (std::find(xs.begin(), xs.end(), x) == xs.end())
+    xs.emplace_back(x);
+}
+
+} // namespace
+
+read_model::read_model(event_store& store) : store_(store) {
+  // nop
+}
+
+read_model::~read_model() = default;
+
+void read_model::render(const std::string& run_id, run_entry& entry) {
+  if (!entry.view)
+    return;
+  auto& v = *entry.view;
+  entry.status = v.status;
+  entry.document = std::make_shared<const std::string>(render_run(v).dump());
+  entry.tasks = std::make_shared<const std::string>(render_tasks(v).dump());
+  entry.summary
+    = std::make_shared<const std::string>(render_summary(v).dump());
+  if (v.terminal())
+    entry.view.reset();
+  (void) run_id;
+}
+
+void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
+                      std::vector<std::string>& touched_accounts) {
+  auto partition = std::string{partition_of(e.stream)};
+  if (is_account(partition)) {
+    if (e.type == ev::account_registered) {
+      auto& acct = accounts_[partition];
+      acct.account_id = partition;
+      auto hash = get_string(e.data, "key_hash");
+      if (!hash.empty())
+        key_hashes_[hash] = partition;
+      acct.key_hash = hash;
+      push_unique(touched_accounts, partition);
+    }
+    return;
+  }
+  if (!is_run(partition))
+    return;
+  auto& entry = runs_[partition];
+  if (e.type == ev::run_created && e.pseq == 1) {
+    entry.owner = get_string(e.data, "account_id");
+    entry.created_at = e.ts;
+    entry.view = std::make_unique<run_view>();
+    order_.push_back(partition);
+    accounts_[entry.owner].runs.push_back(partition);
+  }
+  if (!entry.view) {
+    // An event for a terminal run: rebuild its view from the log.
+    auto events = store_.read_partition(partition);
+    if (!events) {
+      spdlog::error("projection: cannot reload run {}: {}", partition,
+                    orchflow::render(events.error()));
+      return;
+    }
+    entry.view = std::make_unique<run_view>();
+    apply_all(*entry.view, *events);
+  } else {
+    orchflow::apply(*entry.view, e);
+  }
+  push_unique(touched_runs, partition);
+}
+
+std::vector<projection_write>
+read_model::rows_for(const std::vector<std::string>& runs,
+                     const std::vector<std::string>& accounts) const {
+  std::vector<projection_write> rows;
+  rows.reserve(runs.size() + accounts.size());
+  for (auto& id : runs) {
+    auto i = runs_.find(id);
+    if (i == runs_.end() || !i->second.document)
+      continue;
+    auto& entry = i->second;
+    json row{{"owner", entry.owner},
+             {"status", entry.status},
+             {"created_at", entry.created_at},
+             {"document", *entry.document}};
+    rows.push_back({std::string{run_prefix} + id, row.dump()});
+  }
+  for (auto& id : accounts) {
+    json row{{"account_id", id}};
+    if (auto i = accounts_.find(id); i != accounts_.end())
+      row["key_hash"] = i->second.key_hash;
+    rows.push_back({std::string{account_prefix} + id, row.dump()});
+  }
+  return rows;
+}
+
+void read_model::apply(const std::vector<event_batch_ptr>& groups) {
+  std::vector<std::string> touched_runs;
+  std::vector<std::string> touched_accounts;
+  uint64_t last = 0;
+  {
+    std::unique_lock<std::shared_mutex> guard{mtx_};
+    for (auto& group : groups)
+      for (auto& e : *group) {
+        fold(e, touched_runs, touched_accounts);
+        last = std::max(last, e.global_seq);
+      }
+    for (auto& id : touched_runs)
+      render(id, runs_[id]);
+    position_ = std::max(position_, last);
+  }
+  auto rows = rows_for(touched_runs, touched_accounts);
+  if (auto err = store_.write_projections(rows, last))
+    spdlog::warn("projection rows not persisted (rebuilt on restart): {}",
+                 orchflow::render(err));
+}
+
+caf::error read_model::load() {
+  std::unique_lock<std::shared_mutex> guard{mtx_};
+  std::vector<std::pair<uint64_t, std::string>> created; // (ts, id)
+  auto err = store_.scan_projections(account_prefix, [&](std::string_view key,
+                                                         std::string_view val) {
+    auto row = json::parse(val, nullptr, false);
+    auto id = std::string{key.substr(account_prefix.size())};
+    accounts_[id].account_id = id;
+    auto hash = get_string(row, "key_hash");
+    if (!hash.empty())
+      key_hashes_[hash] = id;
+    accounts_[id].key_hash = hash;
+  });
+  if (err)
+    return err;
+  err = store_.scan_projections(run_prefix, [&](std::string_view key,
+                                                std::string_view val) {
+    auto row = json::parse(val, nullptr, false);
+    auto id = std::string{key.substr(run_prefix.size())};
+    auto& entry = runs_[id];
+    entry.owner = get_string(row, "owner");
+    entry.status = get_string(row, "status");
+    entry.created_at = get_int(row, "created_at");
+    auto doc_text = get_string(row, "document");
+    auto doc = json::parse(doc_text, nullptr, false);
+    entry.document = std::make_shared<const std::string>(doc_text);
+    json tasks = json::array();
+    if (auto& subtasks = get_json(doc, "subtasks"); subtasks.is_object())
+      for (auto& [tid, t] : subtasks.items())
+        tasks.push_back(t);
+    entry.tasks = std::make_shared<const std::string>(
+      json{{"run_id", id}, {"tasks", std::move(tasks)}}.dump());
+    entry.summary = std::make_shared<const std::string>(
+      json{{"run_id", id},
+           {"status", entry.status},
+           {"task", get_json(doc, "task")},
+           {"created_at", get_json(doc, "created_at")},
+           {"updated_at", get_json(doc, "updated_at")}}
+        .dump());
+    created.emplace_back(entry.created_at, id);
+  });
+  if (err)
+    return err;
+  std::stable_sort(created.begin(), created.end());
+  for (auto& [ts, id] : created) {
+    order_.push_back(id);
+    accounts_[runs_[id].owner].runs.push_back(id);
+  }
+  position_ = store_.projection_checkpoint();
+  guard.unlock();
+  return catch_up();
+}
+
+caf::error read_model::catch_up() {
+  // Fold whatever the log holds past the checkpoint, then make sure every
+  // run that is not over has its folded state in memory.
+  std::unique_lock<std::shared_mutex> guard{mtx_};
+  std::vector<std::string> touched_runs;
+  std::vector<std::string> touched_accounts;
+  std::set<std::string> rebuilt;
+  for (;;) {
+    auto chunk = store_.read_global(position_, 4096);
+    if (!chunk)
+      return std::move(chunk.error());
+    if (chunk->empty())
+      break;
+    for (auto& e : *chunk) {
+      auto partition = std::string{partition_of(e.stream)};
+      position_ = e.global_seq;
+      if (is_run(partition)) {
+        if (!rebuilt.insert(partition).second)
+          continue;
+        // Refold the whole run from its partition: idempotent whatever
+        // part of it the persisted row already reflected.
+        auto events = store_.read_partition(partition);
+        if (!events)
+          return std::move(events.error());
+        auto& entry = runs_[partition];
+        bool known = static_cast<bool>(entry.document);
+        entry.view = std::make_unique<run_view>();
+        apply_all(*entry.view, *events);
+        entry.owner = entry.view->account_id;
+        entry.created_at = entry.view->created_at;
+        if (!known) {
+          order_.push_back(partition);
+          accounts_[entry.owner].runs.push_back(partition);
+        }
+        push_unique(touched_runs, partition);
+      } else {
+        fold(e, touched_runs, touched_accounts);
+      }
+    }
+  }
+  for (auto& [id, entry] : runs_) {
+    if (entry.view || terminal_status(entry.status))
+      continue;
+    auto events = store_.read_partition(id);
+    if (!events)
+      return std::move(events.error());
+    entry.view = std::make_unique<run_view>();
+    apply_all(*entry.view, *events);
+  }
+  for (auto& id : touched_runs)
+    render(id, runs_[id]);
+  auto rows = rows_for(touched_runs, touched_accounts);
+  auto pos = position_;
+  guard.unlock();
+  if (!rows.empty())
+    return store_.write_projections(rows, pos);
+  return caf::none;
+}
+
+caf::error read_model::rebuild() {
+  {
+    std::unique_lock<std::shared_mutex> guard{mtx_};
+    runs_.clear();
+    accounts_.clear();
+    key_hashes_.clear();
+    order_.clear();
+    position_ = 0;
+  }
+  return catch_up();
+}
+
+std::optional<std::string>
+read_model::account_by_key_hash(const std::string& hash) const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  auto i = key_hashes_.find(hash);
+  if (i == key_hashes_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+std::optional<run_read> read_model::run(const std::string& run_id,
+                                        const std::string& account) const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  auto i = runs_.find(run_id);
+  if (i == runs_.end() || i->second.owner != account || !i->second.document)
+    return std::nullopt;
+  return run_read{i->second.document, i->second.tasks, i->second.status};
+}
+
+std::optional<std::string>
+read_model::status_of(const std::string& run_id) const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  auto i = runs_.find(run_id);
+  if (i == runs_.end() || !i->second.document)
+    return std::nullopt;
+  return i->second.status;
+}
+
+json read_model::list_runs(const std::string& account, size_t limit,
+                           size_t offset) const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  json runs = json::array();
+  size_t total = 0;
+  if (auto i = accounts_.find(account); i != accounts_.end()) {
+    auto& ids = i->second.runs;
+    total = ids.size();
+    for (size_t k = offset; k < total && runs.size() < limit; ++k) {
+      auto& id = ids[total - 1 - k]; // newest first
+      auto r = runs_.find(id);
+      if (r != runs_.end() && r->second.summary)
+        runs.push_back(json::parse(*r->second.summary, nullptr, false));
+    }
+  }
+  return json{{"runs", std::move(runs)},
+              {"total", total},
+              {"limit", limit},
+              {"offset", offset}};
+}
+
+std::optional<run_view>
+read_model::active_view(const std::string& run_id) const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  auto i = runs_.find(run_id);
+  if (i == runs_.end() || !i->second.view)
+    return std::nullopt;
+  return *i->second.view;
+}
+
+std::vector<std::string> read_model::active_runs() const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  std::vector<std::string> result;
+  for (auto& id : order_) {
+    auto i = runs_.find(id);
+    if (i != runs_.end() && i->second.view && !i->second.view->terminal())
+      result.push_back(id);
+  }
+  return result;
+}
+
+size_t read_model::active_count() const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  size_t n = 0;
+  for (auto& [id, entry] : runs_)
+    if (entry.view && !entry.view->terminal())
+      ++n;
+  return n;
+}
+
+uint64_t read_model::position() const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  return position_;
+}
+
+} // namespace orchflow

@@ -1,0 +1,115 @@
+#pragma once
+
+#include "events/event.hpp"
+#include "events/event_store.hpp"
+#include "projections/run_view.hpp"
+
+#include <caf/error.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace orchflow {
+
+/// A pre-serialized read of one run, safe to hand to any thread.
+struct run_read {
+  std::shared_ptr<const std::string> document;
+  std::shared_ptr<const std::string> tasks;
+  std::string status;
+};
+
+/// The read side: accounts by API-key hash, run documents, task lists and
+/// per-account run lists, folded from the committed event feed.
+///
+/// `apply` runs on the event store's writer thread after every commit, so a
+/// command acknowledged after its append is already visible to readers
+/// (read-your-writes). Queries are thread-safe and never touch actors. Rows
+/// are persisted to the store's projections column family with a
+/// checkpoint; `load` restores them and folds whatever the log holds beyond
+/// the checkpoint, so the model can always be rebuilt from the log.
+class read_model {
+public:
+  explicit read_model(event_store& store);
+
+  ~read_model();
+
+  /// Restores persisted rows and catches up with the log. Call once at
+  /// startup, before the store accepts appends.
+  [[nodiscard]] caf::error load();
+
+  /// Drops everything and rebuilds from the log alone.
+  [[nodiscard]] caf::error rebuild();
+
+  /// Folds committed groups (writer thread).
+  void apply(const std::vector<event_batch_ptr>& groups);
+
+  // -- queries (thread-safe) ---------------------------------------------------
+
+  /// Returns the account owning the API key with this SHA-256 hash.
+  std::optional<std::string> account_by_key_hash(const std::string& hash) const;
+
+  /// Returns the run if it exists and belongs to `account`.
+  std::optional<run_read> run(const std::string& run_id,
+                              const std::string& account) const;
+
+  /// Returns the status of a run, whoever owns it.
+  std::optional<std::string> status_of(const std::string& run_id) const;
+
+  /// Returns `{"runs", "total", "limit", "offset"}`, newest first.
+  nlohmann::json list_runs(const std::string& account, size_t limit,
+                           size_t offset) const;
+
+  /// Returns a copy of the folded state of a run that is not terminal
+  /// (used by recovery to spawn its actor without a second replay).
+  std::optional<run_view> active_view(const std::string& run_id) const;
+
+  /// Ids of all runs that are not terminal, oldest first.
+  std::vector<std::string> active_runs() const;
+
+  /// Number of runs that are not terminal.
+  size_t active_count() const;
+
+  /// The global seq of the last event folded.
+  uint64_t position() const;
+
+private:
+  struct run_entry {
+    std::string owner;
+    std::string status;
+    int64_t created_at = 0;
+    std::shared_ptr<const std::string> document;
+    std::shared_ptr<const std::string> tasks;
+    std::shared_ptr<const std::string> summary;
+    /// Present while the run is not terminal.
+    std::unique_ptr<run_view> view;
+  };
+
+  struct account_entry {
+    std::string account_id;
+    std::string key_hash;
+    std::vector<std::string> runs; // oldest first
+  };
+
+  void fold(const event& e, std::vector<std::string>& touched_runs,
+            std::vector<std::string>& touched_accounts);
+  void render(const std::string& run_id, run_entry& entry);
+  std::vector<projection_write> rows_for(
+    const std::vector<std::string>& runs,
+    const std::vector<std::string>& accounts) const;
+  caf::error catch_up();
+
+  event_store& store_;
+  mutable std::shared_mutex mtx_;
+  std::unordered_map<std::string, run_entry> runs_;
+  std::unordered_map<std::string, account_entry> accounts_;
+  std::unordered_map<std::string, std::string> key_hashes_;
+  std::vector<std::string> order_; // run ids in creation order
+  uint64_t position_ = 0;
+};
+
+} // namespace orchflow

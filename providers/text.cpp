@@ -1,0 +1,171 @@
+#include "providers/text.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace orchflow::text {
+
+namespace {
+
+constexpr std::array<std::string_view, 60> stop_words{
+  "about", "above", "after", "again", "also", "among", "and", "been",
+  "before", "being", "both", "could", "does", "each", "every", "from",
+  "have", "into", "just", "make", "many", "more", "most", "much", "must",
+  "only", "other", "ours", "over", "same", "should", "some", "such", "than",
+  "that", "their", "them", "then", "there", "these", "they", "this", "those",
+  "through", "under", "until", "very", "what", "when", "where", "which",
+  "while", "with", "within", "without", "would", "your", "yours", "will",
+  "task"};
+
+bool is_stop(std::string_view w) {
+  return std::find(stop_words.begin(), stop_words.end(), w)
+         != stop_words.end();
+}
+
+constexpr std::array<std::string_view, 12> section_names{
+  "Goal",   "Agents",    "Human steps requested",
+  "Reply format", "Subtasks", "Your task",
+  "Inputs", "Feedback on the previous attempt",
+  "Attempt", "Task",     "Output to evaluate",
+  "Task outputs"};
+
+} // namespace
+
+std::string lower(std::string_view x) {
+  std::string out{x};
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view x) {
+  auto b = x.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos)
+    return {};
+  auto e = x.find_last_not_of(" \t\r\n");
+  return std::string{x.substr(b, e - b + 1)};
+}
+
+std::vector<std::string> words(std::string_view x) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : x) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u)) {
+      cur += static_cast<char>(std::tolower(u));
+    } else if (!cur.empty()) {
+      out.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty())
+    out.push_back(std::move(cur));
+  return out;
+}
+
+std::vector<std::string> keywords(std::string_view x) {
+  std::vector<std::string> out;
+  for (auto& w : words(x)) {
+    if (w.size() < 4 || is_stop(w)
+        || std::all_of(w.begin(), w.end(),
+                       [](char c) { return std::isdigit(c); }))
+      continue;
+    if (std::find(out.begin(), out.end(), w) == out.end())
+      out.push_back(w);
+  }
+  return out;
+}
+
+bool same_stem(std::string_view a, std::string_view b) {
+  if (a == b)
+    return true;
+  size_t n = 0;
+  while (n < a.size() && n < b.size() && a[n] == b[n])
+    ++n;
+  return n >= 5 || (n >= 4 && (n == a.size() || n == b.size()));
+}
+
+bool mentions(std::string_view haystack, std::string_view word) {
+  auto w = lower(word);
+  for (auto& x : words(haystack))
+    if (same_stem(x, w))
+      return true;
+  return false;
+}
+
+std::string first_sentence(std::string_view x) {
+  auto t = trim(x);
+  size_t end = t.size();
+  for (size_t i = 0; i + 1 < t.size(); ++i) {
+    if ((t[i] == '.' || t[i] == '!' || t[i] == '?')
+        && (t[i + 1] == ' ' || t[i + 1] == '\n')) {
+      end = i + 1;
+      break;
+    }
+    if (t[i] == '\n') {
+      end = i;
+      break;
+    }
+  }
+  return trim(std::string_view{t}.substr(0, end));
+}
+
+std::string truncate(std::string_view x, size_t n) {
+  if (x.size() <= n)
+    return std::string{x};
+  auto cut = x.substr(0, n);
+  auto space = cut.find_last_of(' ');
+  if (space != std::string_view::npos && space > n / 2)
+    cut = cut.substr(0, space);
+  return std::string{cut} + "...";
+}
+
+std::string one_line(std::string_view x) {
+  std::string out;
+  bool space = false;
+  for (char c : x) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = !out.empty();
+      continue;
+    }
+    if (space)
+      out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string capitalize(std::string_view x) {
+  std::string out{x};
+  if (!out.empty())
+    out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+std::string section(std::string_view prompt, std::string_view name) {
+  std::string header = "## ";
+  header += name;
+  header += '\n';
+  size_t start = std::string_view::npos;
+  if (prompt.substr(0, header.size()) == header)
+    start = header.size();
+  else if (auto i = prompt.find("\n" + header); i != std::string_view::npos)
+    start = i + 1 + header.size();
+  if (start == std::string_view::npos)
+    return {};
+  // The section ends at the next known header.
+  size_t end = prompt.size();
+  for (auto other : section_names) {
+    std::string h = "\n## ";
+    h += other;
+    h += '\n';
+    auto i = prompt.find(h, start);
+    if (i != std::string_view::npos && i < end)
+      end = i;
+  }
+  return trim(prompt.substr(start, end - start));
+}
+
+} // namespace orchflow::text
