@@ -29,7 +29,7 @@ using append_queue = std::deque<std::function<void(const event_batch_ptr&)>>;
 
 /// Queues an append for `self` and remembers what to do once it is durable.
 /// The store answers with `(appended, batch)` or `(appended, error)`.
-template <class Handle>
+template<class Handle>
 void persist(const Handle& self, engine_context& ctx, append_queue& pending,
              std::string stream, uint64_t expected, event_batch events,
              bool close, std::function<void(const event_batch_ptr&)> then,

@@ -6,9 +6,9 @@
 
 namespace orchflow {
 
-validated_dag validate_dag(
-  const std::vector<std::string>& ids,
-  const std::map<std::string, std::vector<std::string>>& proposed) {
+validated_dag
+validate_dag(const std::vector<std::string>& ids,
+             const std::map<std::string, std::vector<std::string>>& proposed) {
   validated_dag result;
   std::set<std::string> known(ids.begin(), ids.end());
   for (auto& [id, deps] : proposed)

@@ -19,9 +19,9 @@ struct validated_dag {
 /// duplicates, removes self-edges and breaks every cycle by removing the
 /// edge that closes it (depth-first, in `ids` order, so the result is
 /// deterministic). Real structure is kept: it never forces a chain.
-validated_dag validate_dag(
-  const std::vector<std::string>& ids,
-  const std::map<std::string, std::vector<std::string>>& proposed);
+validated_dag
+validate_dag(const std::vector<std::string>& ids,
+             const std::map<std::string, std::vector<std::string>>& proposed);
 
 /// True if the graph has no cycle (every dependency must be in the graph).
 bool is_acyclic(const std::map<std::string, std::vector<std::string>>& g);

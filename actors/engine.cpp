@@ -39,8 +39,7 @@ engine::engine(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {
 
 engine::~engine() = default;
 
-caf::expected<std::unique_ptr<engine>>
-engine::start(const server_config& cfg) {
+caf::expected<std::unique_ptr<engine>> engine::start(const server_config& cfg) {
   auto ptr = std::make_unique<impl>();
   ptr->cfg = cfg;
   store_options sopts;
@@ -54,9 +53,9 @@ engine::start(const server_config& cfg) {
     return err;
   auto* reads = ptr->reads.get();
   ptr->store->set_commit_observer(
-    [reads](const std::vector<event_batch_ptr>& groups) {
-      reads->apply(groups);
-    });
+      [reads](const std::vector<event_batch_ptr>& groups) {
+        reads->apply(groups);
+      });
   gateway_options gopts;
   gopts.max_attempts = cfg.llm_max_attempts;
   gopts.backoff_ms = cfg.llm_backoff_ms;

@@ -29,7 +29,8 @@ public:
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
-  // -- commands ----------------------------------------------------------------
+  // -- commands
+  // ----------------------------------------------------------------
 
   void create_run(run_spec spec, reply_ptr reply);
   void register_account(account_spec spec, reply_ptr reply);
@@ -37,7 +38,8 @@ public:
                      std::string output, reply_ptr reply);
   void cancel_run(std::string run_id, reply_ptr reply);
 
-  // -- reads ---------------------------------------------------------------------
+  // -- reads
+  // ---------------------------------------------------------------------
 
   /// The projections (thread-safe).
   read_model& reads();

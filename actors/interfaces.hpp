@@ -37,53 +37,53 @@ namespace orchflow {
 
 /// The TASK actor interface: one per started task of a run.
 using task_actor = caf::typed_actor<
-  // Starts the task, or resumes it after recovery.
-  caf::reacts_to<atom::start>,
-  // Delivers a human's output; answers 200 with the task or 409.
-  caf::reacts_to<atom::complete, std::string, reply_ptr>,
-  // Abandons the task: in-flight work is dropped, nothing is written.
-  caf::reacts_to<atom::cancel>,
-  // The event store committed this actor's oldest pending append.
-  caf::reacts_to<atom::appended, event_batch_ptr>,
-  // The oldest pending append failed; the actor stops.
-  caf::reacts_to<atom::appended, caf::error>,
-  // The gateway answered an LLM call.
-  caf::reacts_to<atom::llm, llm_result>>;
+    // Starts the task, or resumes it after recovery.
+    caf::reacts_to<atom::start>,
+    // Delivers a human's output; answers 200 with the task or 409.
+    caf::reacts_to<atom::complete, std::string, reply_ptr>,
+    // Abandons the task: in-flight work is dropped, nothing is written.
+    caf::reacts_to<atom::cancel>,
+    // The event store committed this actor's oldest pending append.
+    caf::reacts_to<atom::appended, event_batch_ptr>,
+    // The oldest pending append failed; the actor stops.
+    caf::reacts_to<atom::appended, caf::error>,
+    // The gateway answered an LLM call.
+    caf::reacts_to<atom::llm, llm_result>>;
 
 /// The RUN actor interface: one per run that is not terminal.
 using run_actor = caf::typed_actor<
-  // Creates the run (first message after spawn) or resumes it.
-  caf::reacts_to<atom::start>,
-  // Routes a human's output for a task (task id, output, reply).
-  caf::reacts_to<atom::complete, std::string, std::string, reply_ptr>,
-  // Cancels the run; answers 200 or 409.
-  caf::reacts_to<atom::cancel, reply_ptr>,
-  // A task actor committed events of its stream (task id, events).
-  caf::reacts_to<atom::task_upd, std::string, event_batch_ptr>,
-  // The event store committed the oldest pending append.
-  caf::reacts_to<atom::appended, event_batch_ptr>,
-  // The oldest pending append failed; the actor stops and is recovered.
-  caf::reacts_to<atom::appended, caf::error>,
-  // The gateway answered a planning or finalization call.
-  caf::reacts_to<atom::llm, llm_result>>;
+    // Creates the run (first message after spawn) or resumes it.
+    caf::reacts_to<atom::start>,
+    // Routes a human's output for a task (task id, output, reply).
+    caf::reacts_to<atom::complete, std::string, std::string, reply_ptr>,
+    // Cancels the run; answers 200 or 409.
+    caf::reacts_to<atom::cancel, reply_ptr>,
+    // A task actor committed events of its stream (task id, events).
+    caf::reacts_to<atom::task_upd, std::string, event_batch_ptr>,
+    // The event store committed the oldest pending append.
+    caf::reacts_to<atom::appended, event_batch_ptr>,
+    // The oldest pending append failed; the actor stops and is recovered.
+    caf::reacts_to<atom::appended, caf::error>,
+    // The gateway answered a planning or finalization call.
+    caf::reacts_to<atom::llm, llm_result>>;
 
 /// The SUPERVISOR actor interface: registry, creation and recovery of runs,
 /// and registration of accounts.
 using supervisor_actor = caf::typed_actor<
-  // Creates a run; answers 202 once run.created is durable.
-  caf::reacts_to<atom::create, run_spec, reply_ptr>,
-  // Registers an account; answers 201 with the raw key, shown once.
-  caf::reacts_to<atom::enroll, account_spec, reply_ptr>,
-  // Routes a human's output (run id, task id, output, reply).
-  caf::reacts_to<atom::complete, std::string, std::string, std::string,
-                 reply_ptr>,
-  // Cancels a run (run id, reply).
-  caf::reacts_to<atom::cancel, std::string, reply_ptr>,
-  // Respawns a run actor that stopped on an error.
-  caf::reacts_to<atom::recover, std::string>,
-  // The event store committed the oldest pending append.
-  caf::reacts_to<atom::appended, event_batch_ptr>,
-  // The oldest pending append failed.
-  caf::reacts_to<atom::appended, caf::error>>;
+    // Creates a run; answers 202 once run.created is durable.
+    caf::reacts_to<atom::create, run_spec, reply_ptr>,
+    // Registers an account; answers 201 with the raw key, shown once.
+    caf::reacts_to<atom::enroll, account_spec, reply_ptr>,
+    // Routes a human's output (run id, task id, output, reply).
+    caf::reacts_to<atom::complete, std::string, std::string, std::string,
+                   reply_ptr>,
+    // Cancels a run (run id, reply).
+    caf::reacts_to<atom::cancel, std::string, reply_ptr>,
+    // Respawns a run actor that stopped on an error.
+    caf::reacts_to<atom::recover, std::string>,
+    // The event store committed the oldest pending append.
+    caf::reacts_to<atom::appended, event_batch_ptr>,
+    // The oldest pending append failed.
+    caf::reacts_to<atom::appended, caf::error>>;
 
 } // namespace orchflow

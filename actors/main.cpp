@@ -11,11 +11,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <thread>
 
 namespace {
 
@@ -30,7 +30,8 @@ void on_signal(int sig) {
 int main(int argc, char** argv) {
   using namespace orchflow;
   for (int i = 1; i < argc; ++i)
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+    if (std::strcmp(argv[i], "--help") == 0
+        || std::strcmp(argv[i], "-h") == 0) {
       std::cout << usage_text();
       return 0;
     }
@@ -42,7 +43,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v",
+                      spdlog::pattern_time_type::utc);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);

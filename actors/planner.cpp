@@ -125,8 +125,8 @@ parse_subtasks(std::string_view answer) {
   if (result.size() < 3)
     return caf::make_error(ec::invalid_argument,
                            "the planner proposed "
-                             + std::to_string(result.size())
-                             + " subtasks; 3 to 6 are needed");
+                               + std::to_string(result.size())
+                               + " subtasks; 3 to 6 are needed");
   // Keep the planner's ids when unique and present (dependencies refer to
   // them); otherwise number S1..Sn.
   bool ids_ok = true;
@@ -254,16 +254,16 @@ json assign_tasks(const run_view& v) {
   for (auto& fact : v.ask_me_about) {
     auto id = "T" + std::to_string(++n);
     ask_ids.push_back(id);
-    tasks.push_back(json{{"task_id", id},
-                         {"name", "Provide " + fact},
-                         {"description", "Human input: " + fact},
-                         {"kind", "human"},
-                         {"agent", ""},
-                         {"depends_on", json::array()},
-                         {"question", "Please provide the " + fact
-                                        + " for this goal: "
-                                        + text::truncate(v.goal, 200)},
-                         {"wait_reason", "ask"}});
+    tasks.push_back(
+        json{{"task_id", id},
+             {"name", "Provide " + fact},
+             {"description", "Human input: " + fact},
+             {"kind", "human"},
+             {"agent", ""},
+             {"depends_on", json::array()},
+             {"question", "Please provide the " + fact + " for this goal: "
+                              + text::truncate(v.goal, 200)},
+             {"wait_reason", "ask"}});
   }
   // Planned subtasks, renumbered after the human questions.
   std::map<std::string, std::string> id_of; // S-id -> T-id
@@ -329,8 +329,8 @@ json assign_tasks(const run_view& v) {
                          {"agent", ""},
                          {"depends_on", sinks},
                          {"question", "Human gate '" + g
-                                        + "': review the work so far and "
-                                          "submit your decision or input."},
+                                          + "': review the work so far and "
+                                            "submit your decision or input."},
                          {"wait_reason", "gate"}});
   }
   return json{{"tasks", std::move(tasks)}};

@@ -28,22 +28,23 @@ bool closes(const event_batch& events) {
 
 /// Appends to the run's stream, folds at once (single writer), and once
 /// durable runs `then`, then advances.
-void record(self_ptr self, event_batch events,
-            std::function<void()> then = {}, reply_ptr fail_reply = nullptr) {
+void record(self_ptr self, event_batch events, std::function<void()> then = {},
+            reply_ptr fail_reply = nullptr) {
   auto& st = self->state;
   auto expected = st.view.version;
   bool close = closes(events);
   stamp(events, st.view.run_id, expected);
   for (auto& e : events)
     apply(st.view, e);
-  persist(run_actor{self}, *st.ctx, st.pending, st.view.run_id, expected,
-          std::move(events), close,
-          [self, then = std::move(then)](const event_batch_ptr&) {
-            if (then)
-              then();
-            advance(self);
-          },
-          std::move(fail_reply));
+  persist(
+      run_actor{self}, *st.ctx, st.pending, st.view.run_id, expected,
+      std::move(events), close,
+      [self, then = std::move(then)](const event_batch_ptr&) {
+        if (then)
+          then();
+        advance(self);
+      },
+      std::move(fail_reply));
 }
 
 void call(self_ptr self, llm_request req) {
@@ -152,13 +153,13 @@ void on_llm(self_ptr self, llm_result& r) {
     record(self, decide_finalize(st.view, r, now));
 }
 
-void on_complete(self_ptr self, const std::string& task_id,
-                 std::string& output, reply_ptr& reply) {
+void on_complete(self_ptr self, const std::string& task_id, std::string& output,
+                 reply_ptr& reply) {
   auto& v = self->state.view;
   if (v.terminal()) {
     send_error(reply, 409, "run_terminal",
                "Run " + v.run_id + " is " + v.status
-                 + "; it accepts no more input.");
+                   + "; it accepts no more input.");
     return;
   }
   auto* t = v.find_task(task_id);
@@ -170,8 +171,8 @@ void on_complete(self_ptr self, const std::string& task_id,
   if (t->state != "waiting_human") {
     send_error(reply, 409, "task_not_waiting",
                "Task " + task_id + " is " + t->state
-                 + ", not waiting for a human; only tasks in state "
-                   "waiting_human can be completed.");
+                   + ", not waiting for a human; only tasks in state "
+                     "waiting_human can be completed.");
     return;
   }
   auto i = self->state.tasks.find(task_id);
@@ -188,19 +189,20 @@ void on_cancel(self_ptr self, reply_ptr& reply) {
   if (v.terminal()) {
     send_error(reply, 409, "run_terminal",
                "Run " + v.run_id + " is already " + v.status
-                 + " and cannot be cancelled.");
+                   + " and cannot be cancelled.");
     return;
   }
   stop_tasks(self);
-  record(self,
-         {make_event(ev::run_cancelled, now_ms(),
-                     json{{"reason", "cancelled by the client"}})},
-         [self, reply] {
-           reply->send(200, json{{"run_id", self->state.view.run_id},
-                                 {"status", "cancelled"}}
-                              .dump());
-         },
-         reply);
+  record(
+      self,
+      {make_event(ev::run_cancelled, now_ms(),
+                  json{{"reason", "cancelled by the client"}})},
+      [self, reply] {
+        reply->send(200, json{{"run_id", self->state.view.run_id},
+                              {"status", "cancelled"}}
+                             .dump());
+      },
+      reply);
 }
 
 void on_task_update(self_ptr self, const std::string& task_id,
@@ -216,54 +218,53 @@ void on_task_update(self_ptr self, const std::string& task_id,
 } // namespace
 
 run_actor::behavior_type
-run_actor_impl(run_actor::stateful_pointer<run_state> self,
-               engine_context* ctx, run_view view,
-               std::optional<run_spec> create, reply_ptr reply) {
+run_actor_impl(run_actor::stateful_pointer<run_state> self, engine_context* ctx,
+               run_view view, std::optional<run_spec> create, reply_ptr reply) {
   self->state.ctx = ctx;
   self->state.view = std::move(view);
   self->state.create = std::move(create);
   self->state.create_reply = std::move(reply);
   return {
-    [self](atom::start) {
-      auto& st = self->state;
-      if (!st.create) {
-        advance(self);
-        return;
-      }
-      auto data = std::move(st.create->data);
-      st.create.reset();
-      auto run_id = st.view.run_id;
-      record(self, {make_event(ev::run_created, now_ms(), std::move(data))},
-             [self, run_id] {
-               auto& r = self->state.create_reply;
-               r->send(202,
-                       json{{"run_id", run_id},
-                            {"status", "pending"},
-                            {"message", "Run started. Poll GET /runs/" + run_id
-                                          + " for status."}}
-                         .dump());
-               r.reset();
-             },
-             st.create_reply);
-    },
-    [self](atom::complete, std::string& task_id, std::string& output,
-           reply_ptr& reply) { on_complete(self, task_id, output, reply); },
-    [self](atom::cancel, reply_ptr& reply) { on_cancel(self, reply); },
-    [self](atom::task_upd, std::string& task_id, event_batch_ptr& batch) {
-      on_task_update(self, task_id, batch);
-    },
-    [self](atom::appended, event_batch_ptr& batch) {
-      auto f = std::move(self->state.pending.front());
-      self->state.pending.pop_front();
-      f(batch);
-    },
-    [self](atom::appended, caf::error& err) {
-      spdlog::error("run {}: append failed: {}", self->state.view.run_id,
-                    render(err));
-      stop_tasks(self);
-      self->quit(std::move(err));
-    },
-    [self](atom::llm, llm_result& r) { on_llm(self, r); },
+      [self](atom::start) {
+        auto& st = self->state;
+        if (!st.create) {
+          advance(self);
+          return;
+        }
+        auto data = std::move(st.create->data);
+        st.create.reset();
+        auto run_id = st.view.run_id;
+        record(
+            self, {make_event(ev::run_created, now_ms(), std::move(data))},
+            [self, run_id] {
+              auto& r = self->state.create_reply;
+              r->send(202, json{{"run_id", run_id},
+                                {"status", "pending"},
+                                {"message", "Run started. Poll GET /runs/"
+                                                + run_id + " for status."}}
+                               .dump());
+              r.reset();
+            },
+            st.create_reply);
+      },
+      [self](atom::complete, std::string& task_id, std::string& output,
+             reply_ptr& reply) { on_complete(self, task_id, output, reply); },
+      [self](atom::cancel, reply_ptr& reply) { on_cancel(self, reply); },
+      [self](atom::task_upd, std::string& task_id, event_batch_ptr& batch) {
+        on_task_update(self, task_id, batch);
+      },
+      [self](atom::appended, event_batch_ptr& batch) {
+        auto f = std::move(self->state.pending.front());
+        self->state.pending.pop_front();
+        f(batch);
+      },
+      [self](atom::appended, caf::error& err) {
+        spdlog::error("run {}: append failed: {}", self->state.view.run_id,
+                      render(err));
+        stop_tasks(self);
+        self->quit(std::move(err));
+      },
+      [self](atom::llm, llm_result& r) { on_llm(self, r); },
   };
 }
 

@@ -27,8 +27,7 @@ struct run_state {
 /// ready task, pause for humans, finalize. Writes only the run's own stream
 /// (`run_x`); task actors write theirs.
 run_actor::behavior_type
-run_actor_impl(run_actor::stateful_pointer<run_state> self,
-               engine_context* ctx, run_view view, std::optional<run_spec> create,
-               reply_ptr reply);
+run_actor_impl(run_actor::stateful_pointer<run_state> self, engine_context* ctx,
+               run_view view, std::optional<run_spec> create, reply_ptr reply);
 
 } // namespace orchflow

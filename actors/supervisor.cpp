@@ -47,7 +47,7 @@ void answer_without_actor(self_ptr self, const std::string& run_id,
            || *status == "cancelled")
     send_error(reply, 409, "run_terminal",
                "Run " + run_id + " is already " + *status
-                 + "; it accepts no more commands.");
+                   + "; it accepts no more commands.");
   else
     send_error(reply, 503, "unavailable",
                "Run " + run_id + " is being recovered; retry shortly.");
@@ -83,60 +83,61 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
   for (auto& id : active)
     recover(self, id);
   return {
-    [self](atom::create, run_spec& spec, reply_ptr& reply) {
-      run_view view;
-      view.run_id = random_id("run_");
-      spec.data["run_id"] = view.run_id;
-      spawn_run(self, std::move(view), std::move(spec), std::move(reply));
-    },
-    [self](atom::enroll, account_spec& spec, reply_ptr& reply) {
-      auto account_id = random_id("acct_");
-      auto key = new_api_key();
-      event_batch events{make_event(ev::account_registered, now_ms(),
-                                    json{{"account_id", account_id},
-                                         {"name", spec.name},
-                                         {"email", spec.email},
-                                         {"key_hash", sha256_hex(key)}})};
-      persist(supervisor_actor{self}, *self->state.ctx, self->state.pending,
-              account_id, 0, std::move(events), false,
-              [reply, key, account_id](const event_batch_ptr&) {
-                reply->send(201, json{{"api_key", key},
-                                      {"account_id", account_id},
-                                      {"message",
-                                       "Free tier: 100 runs/month, 3 managed "
-                                       "trial runs included."}}
-                                   .dump());
-              },
-              reply);
-    },
-    [self](atom::complete, std::string& run_id, std::string& task_id,
-           std::string& output, reply_ptr& reply) {
-      auto i = self->state.runs.find(run_id);
-      if (i == self->state.runs.end()) {
-        answer_without_actor(self, run_id, reply);
-        return;
-      }
-      self->send(i->second, atom::complete_v, std::move(task_id),
-                 std::move(output), std::move(reply));
-    },
-    [self](atom::cancel, std::string& run_id, reply_ptr& reply) {
-      auto i = self->state.runs.find(run_id);
-      if (i == self->state.runs.end()) {
-        answer_without_actor(self, run_id, reply);
-        return;
-      }
-      self->send(i->second, atom::cancel_v, std::move(reply));
-    },
-    [self](atom::recover, std::string& id) { recover(self, id); },
-    [self](atom::appended, event_batch_ptr& batch) {
-      auto f = std::move(self->state.pending.front());
-      self->state.pending.pop_front();
-      f(batch);
-    },
-    [self](atom::appended, caf::error& err) {
-      spdlog::error("supervisor: append failed: {}", render(err));
-      self->state.pending.pop_front();
-    },
+      [self](atom::create, run_spec& spec, reply_ptr& reply) {
+        run_view view;
+        view.run_id = random_id("run_");
+        spec.data["run_id"] = view.run_id;
+        spawn_run(self, std::move(view), std::move(spec), std::move(reply));
+      },
+      [self](atom::enroll, account_spec& spec, reply_ptr& reply) {
+        auto account_id = random_id("acct_");
+        auto key = new_api_key();
+        event_batch events{make_event(ev::account_registered, now_ms(),
+                                      json{{"account_id", account_id},
+                                           {"name", spec.name},
+                                           {"email", spec.email},
+                                           {"key_hash", sha256_hex(key)}})};
+        persist(
+            supervisor_actor{self}, *self->state.ctx, self->state.pending,
+            account_id, 0, std::move(events), false,
+            [reply, key, account_id](const event_batch_ptr&) {
+              reply->send(
+                  201, json{{"api_key", key},
+                            {"account_id", account_id},
+                            {"message", "Free tier: 100 runs/month, 3 managed "
+                                        "trial runs included."}}
+                           .dump());
+            },
+            reply);
+      },
+      [self](atom::complete, std::string& run_id, std::string& task_id,
+             std::string& output, reply_ptr& reply) {
+        auto i = self->state.runs.find(run_id);
+        if (i == self->state.runs.end()) {
+          answer_without_actor(self, run_id, reply);
+          return;
+        }
+        self->send(i->second, atom::complete_v, std::move(task_id),
+                   std::move(output), std::move(reply));
+      },
+      [self](atom::cancel, std::string& run_id, reply_ptr& reply) {
+        auto i = self->state.runs.find(run_id);
+        if (i == self->state.runs.end()) {
+          answer_without_actor(self, run_id, reply);
+          return;
+        }
+        self->send(i->second, atom::cancel_v, std::move(reply));
+      },
+      [self](atom::recover, std::string& id) { recover(self, id); },
+      [self](atom::appended, event_batch_ptr& batch) {
+        auto f = std::move(self->state.pending.front());
+        self->state.pending.pop_front();
+        f(batch);
+      },
+      [self](atom::appended, caf::error& err) {
+        spdlog::error("supervisor: append failed: {}", render(err));
+        self->state.pending.pop_front();
+      },
   };
 }
 

@@ -19,22 +19,23 @@ std::string stream_of(self_ptr self) {
 
 /// Appends `events` to the task's stream, folds them, and once durable tells
 /// the run actor and continues with `then`.
-void record(self_ptr self, event_batch events,
-            std::function<void()> then = {}, reply_ptr fail_reply = nullptr) {
+void record(self_ptr self, event_batch events, std::function<void()> then = {},
+            reply_ptr fail_reply = nullptr) {
   auto& st = self->state;
   auto stream = stream_of(self);
   auto expected = st.task.version;
   stamp(events, stream, expected);
   apply_task_events(st.task, events);
-  persist(task_actor{self}, *st.ctx, st.pending, stream, expected,
-          std::move(events), false,
-          [self, then = std::move(then)](const event_batch_ptr& batch) {
-            self->send(self->state.parent, atom::task_upd_v,
-                       self->state.task.id, batch);
-            if (then)
-              then();
-          },
-          std::move(fail_reply));
+  persist(
+      task_actor{self}, *st.ctx, st.pending, stream, expected,
+      std::move(events), false,
+      [self, then = std::move(then)](const event_batch_ptr& batch) {
+        self->send(self->state.parent, atom::task_upd_v, self->state.task.id,
+                   batch);
+        if (then)
+          then();
+      },
+      std::move(fail_reply));
 }
 
 void call(self_ptr self, llm_request req) {
@@ -103,34 +104,37 @@ task_actor_impl(task_actor::stateful_pointer<task_state> self,
   self->state.tctx = std::move(tctx);
   self->state.task = std::move(task);
   return {
-    [self](atom::start) { begin(self); },
-    [self](atom::complete, std::string& output, reply_ptr& reply) {
-      auto events = decide_human_input(self->state.task, output, now_ms());
-      if (!events) {
-        send_error(reply, 409, "wrong_state", render(events.error()));
-        return;
-      }
-      record(self, std::move(*events), [self, reply] {
-        reply->send(200, render_task(self->state.task).dump());
-        self->quit();
-      }, reply);
-    },
-    [self](atom::cancel) { self->quit(); },
-    [self](atom::appended, event_batch_ptr& batch) {
-      auto f = std::move(self->state.pending.front());
-      self->state.pending.pop_front();
-      f(batch);
-    },
-    [self](atom::appended, caf::error& err) {
-      if (err == ec::run_closed) {
-        self->quit(); // the run ended meanwhile; nothing more to do
-        return;
-      }
-      spdlog::error("task {}: append failed: {}", stream_of(self),
-                    render(err));
-      self->quit(std::move(err));
-    },
-    [self](atom::llm, llm_result& r) { on_llm(self, r); },
+      [self](atom::start) { begin(self); },
+      [self](atom::complete, std::string& output, reply_ptr& reply) {
+        auto events = decide_human_input(self->state.task, output, now_ms());
+        if (!events) {
+          send_error(reply, 409, "wrong_state", render(events.error()));
+          return;
+        }
+        record(
+            self, std::move(*events),
+            [self, reply] {
+              reply->send(200, render_task(self->state.task).dump());
+              self->quit();
+            },
+            reply);
+      },
+      [self](atom::cancel) { self->quit(); },
+      [self](atom::appended, event_batch_ptr& batch) {
+        auto f = std::move(self->state.pending.front());
+        self->state.pending.pop_front();
+        f(batch);
+      },
+      [self](atom::appended, caf::error& err) {
+        if (err == ec::run_closed) {
+          self->quit(); // the run ended meanwhile; nothing more to do
+          return;
+        }
+        spdlog::error("task {}: append failed: {}", stream_of(self),
+                      render(err));
+        self->quit(std::move(err));
+      },
+      [self](atom::llm, llm_result& r) { on_llm(self, r); },
   };
 }
 

@@ -13,15 +13,16 @@ namespace orchflow {
 
 using nlohmann::json;
 
-// -- requests -------------------------------------------------------------------
+// -- requests
+// -------------------------------------------------------------------
 
 namespace {
 
-llm_request make_request(std::string step, const std::string& provider,
-                         const std::string& model,
-                         const std::vector<std::pair<std::string, std::string>>&
-                           vars,
-                         std::string schema = {}) {
+llm_request
+make_request(std::string step, const std::string& provider,
+             const std::string& model,
+             const std::vector<std::pair<std::string, std::string>>& vars,
+             std::string schema = {}) {
   auto& tpl = prompt_for(step);
   llm_request req;
   req.step = std::move(step);
@@ -98,7 +99,7 @@ llm_request dependencies_request(const run_view& v) {
   if (v.planned)
     for (auto& s : *v.planned)
       subtasks.push_back(
-        json{{"id", s.id}, {"name", s.name}, {"description", s.description}});
+          json{{"id", s.id}, {"name", s.name}, {"description", s.description}});
   return make_request("dependencies", v.provider, v.model,
                       {{"goal", v.goal}, {"subtasks", subtasks.dump(2)}},
                       "task_dependencies");
@@ -109,14 +110,14 @@ llm_request execute_request(const task_context& ctx, const task_view& t) {
   for (auto& [id, name, output] : ctx.inputs)
     inputs += input_block(id, name, output);
   return make_request(
-    "execute", ctx.provider, ctx.model,
-    {{"agent_prompt", ctx.agent.system_prompt},
-     {"goal", ctx.goal},
-     {"task_name", t.name},
-     {"task_description", t.description},
-     {"inputs", inputs.empty() ? "(none)" : inputs},
-     {"feedback", t.retry_feedback.empty() ? "(none)" : t.retry_feedback},
-     {"attempt", std::to_string(t.attempts)}});
+      "execute", ctx.provider, ctx.model,
+      {{"agent_prompt", ctx.agent.system_prompt},
+       {"goal", ctx.goal},
+       {"task_name", t.name},
+       {"task_description", t.description},
+       {"inputs", inputs.empty() ? "(none)" : inputs},
+       {"feedback", t.retry_feedback.empty() ? "(none)" : t.retry_feedback},
+       {"attempt", std::to_string(t.attempts)}});
 }
 
 llm_request evaluate_request(const task_context& ctx, const task_view& t,
@@ -139,7 +140,8 @@ llm_request finalize_request(const run_view& v) {
                       {{"goal", v.goal}, {"outputs", outputs}});
 }
 
-// -- decisions -------------------------------------------------------------------
+// -- decisions
+// -------------------------------------------------------------------
 
 event_batch record_llm_call(const llm_result& r, int64_t now) {
   event_batch out;
@@ -182,8 +184,7 @@ event_batch run_failed(event_batch out, std::string error, int64_t now) {
 }
 
 std::string call_error(const std::string& what, const llm_result& r) {
-  return what + " failed: " + r.provider + " model " + r.model + ": "
-         + r.error;
+  return what + " failed: " + r.provider + " model " + r.model + ": " + r.error;
 }
 
 } // namespace
@@ -200,10 +201,10 @@ event_batch decide_split(const run_view& v, const llm_result& r, int64_t now) {
   json xs = json::array();
   for (auto& s : *subtasks)
     xs.push_back(
-      json{{"id", s.id}, {"name", s.name}, {"description", s.description}});
+        json{{"id", s.id}, {"name", s.name}, {"description", s.description}});
   out.push_back(
-    make_event(ev::run_subtasks_planned, now, json{{"subtasks", xs}}));
-  (void) v;
+      make_event(ev::run_subtasks_planned, now, json{{"subtasks", xs}}));
+  (void)v;
   return out;
 }
 
@@ -211,8 +212,8 @@ event_batch decide_dependencies(const run_view& v, const llm_result& r,
                                 int64_t now) {
   auto out = record_llm_call(r, now);
   if (!r.ok)
-    return run_failed(std::move(out),
-                      call_error("Inferring dependencies", r), now);
+    return run_failed(std::move(out), call_error("Inferring dependencies", r),
+                      now);
   std::vector<std::string> ids;
   if (v.planned)
     for (auto& s : *v.planned)
@@ -221,9 +222,9 @@ event_batch decide_dependencies(const run_view& v, const llm_result& r,
   json deps = json::object();
   for (auto& id : ids)
     deps[id] = dag.depends_on[id];
-  out.push_back(make_event(ev::run_dependencies_inferred, now,
-                           json{{"depends_on", std::move(deps)},
-                                {"notes", dag.notes}}));
+  out.push_back(
+      make_event(ev::run_dependencies_inferred, now,
+                 json{{"depends_on", std::move(deps)}, {"notes", dag.notes}}));
   return out;
 }
 
@@ -234,8 +235,8 @@ event_batch decide_finalize(const run_view& v, const llm_result& r,
     return run_failed(std::move(out), call_error("The final synthesis", r),
                       now);
   out.push_back(
-    make_event(ev::run_completed, now, json{{"final_output", r.text}}));
-  (void) v;
+      make_event(ev::run_completed, now, json{{"final_output", r.text}}));
+  (void)v;
   return out;
 }
 
@@ -244,9 +245,9 @@ event_batch decide_task_start(const task_view& t, int64_t now) {
   if (t.terminal() || t.state == "waiting_human")
     return out;
   if (t.kind == "human") {
-    out.push_back(make_event(ev::task_waiting_human, now,
-                             json{{"question", t.question},
-                                  {"reason", t.wait_reason}}));
+    out.push_back(
+        make_event(ev::task_waiting_human, now,
+                   json{{"question", t.question}, {"reason", t.wait_reason}}));
     return out;
   }
   // AI task: fresh, or running when the process died (unless its output
@@ -254,7 +255,7 @@ event_batch decide_task_start(const task_view& t, int64_t now) {
   if (t.state == "running" && t.pending_output)
     return out;
   out.push_back(
-    make_event(ev::task_started, now, json{{"attempt", t.attempts + 1}}));
+      make_event(ev::task_started, now, json{{"attempt", t.attempts + 1}}));
   return out;
 }
 
@@ -263,8 +264,8 @@ event_batch decide_execution(const task_view& t, const llm_result& r,
   auto out = record_llm_call(r, now);
   if (!r.ok) {
     out.push_back(make_event(
-      ev::task_failed, now,
-      json{{"error", call_error("Task " + t.id + " (" + t.name + ")", r)}}));
+        ev::task_failed, now,
+        json{{"error", call_error("Task " + t.id + " (" + t.name + ")", r)}}));
     return out;
   }
   out.push_back(make_event(ev::task_output_produced, now,
@@ -277,10 +278,10 @@ event_batch decide_evaluation(const task_context& ctx, const task_view& t,
   auto out = record_llm_call(r, now);
   if (!r.ok) {
     out.push_back(make_event(
-      ev::task_failed, now,
-      json{{"error", call_error("Evaluating task " + t.id + " (" + t.name
-                                  + ")",
-                                r)}}));
+        ev::task_failed, now,
+        json{
+            {"error",
+             call_error("Evaluating task " + t.id + " (" + t.name + ")", r)}}));
     return out;
   }
   auto verdict = parse_evaluation(r.text);
@@ -292,23 +293,24 @@ event_batch decide_evaluation(const task_context& ctx, const task_view& t,
                                 {"feedback", verdict.feedback}}));
   if (verdict.passed) {
     if (ctx.require_approval)
-      out.push_back(make_event(
-        ev::task_waiting_human, now,
-        json{{"question", "Approve the output of '" + t.name
-                            + "': submit it unchanged or edited as output."},
-             {"reason", "approval"},
-             {"draft", output}}));
+      out.push_back(
+          make_event(ev::task_waiting_human, now,
+                     json{{"question",
+                           "Approve the output of '" + t.name
+                               + "': submit it unchanged or edited as output."},
+                          {"reason", "approval"},
+                          {"draft", output}}));
     else
       out.push_back(
-        make_event(ev::task_completed, now, json{{"output", output}}));
+          make_event(ev::task_completed, now, json{{"output", output}}));
     return out;
   }
   if (t.eval_failures + 1 <= ctx.eval_max_retries) {
     out.push_back(make_event(
-      ev::task_retry_scheduled, now,
-      json{{"attempt", t.attempts}, {"feedback", verdict.feedback}}));
+        ev::task_retry_scheduled, now,
+        json{{"attempt", t.attempts}, {"feedback", verdict.feedback}}));
     out.push_back(
-      make_event(ev::task_started, now, json{{"attempt", t.attempts + 1}}));
+        make_event(ev::task_started, now, json{{"attempt", t.attempts + 1}}));
     return out;
   }
   auto reason = "The output failed self-evaluation "
@@ -316,26 +318,25 @@ event_batch decide_evaluation(const task_context& ctx, const task_view& t,
                 + " times (last feedback: " + verdict.feedback + ")";
   out.push_back(make_event(ev::task_escalated, now,
                            json{{"reason", reason}, {"draft", output}}));
-  out.push_back(make_event(
-    ev::task_waiting_human, now,
-    json{{"question", reason + ". Review the draft of '" + t.name
-                        + "' and submit the final output."},
-         {"reason", "escalation"},
-         {"draft", output}}));
+  out.push_back(
+      make_event(ev::task_waiting_human, now,
+                 json{{"question", reason + ". Review the draft of '" + t.name
+                                       + "' and submit the final output."},
+                      {"reason", "escalation"},
+                      {"draft", output}}));
   return out;
 }
 
-caf::expected<event_batch> decide_human_input(const task_view& t,
-                                              const std::string& output,
-                                              int64_t now) {
+caf::expected<event_batch>
+decide_human_input(const task_view& t, const std::string& output, int64_t now) {
   if (t.state != "waiting_human")
     return caf::make_error(ec::wrong_state,
                            "Task " + t.id + " is " + t.state
-                             + ", not waiting for a human; only tasks in "
-                               "state waiting_human can be completed.");
+                               + ", not waiting for a human; only tasks in "
+                                 "state waiting_human can be completed.");
   event_batch out;
   out.push_back(
-    make_event(ev::task_human_input_received, now, json{{"output", output}}));
+      make_event(ev::task_human_input_received, now, json{{"output", output}}));
   out.push_back(make_event(ev::task_completed, now, json{{"output", output}}));
   return out;
 }
@@ -345,12 +346,11 @@ std::vector<std::string> ready_tasks(const run_view& v) {
   for (auto& t : v.tasks) {
     if (t.state != "pending")
       continue;
-    bool ready = std::all_of(t.depends_on.begin(), t.depends_on.end(),
-                             [&](const std::string& d) {
-                               auto* dep = v.find_task(d);
-                               return dep == nullptr
-                                      || dep->state == "completed";
-                             });
+    bool ready = std::all_of(
+        t.depends_on.begin(), t.depends_on.end(), [&](const std::string& d) {
+          auto* dep = v.find_task(d);
+          return dep == nullptr || dep->state == "completed";
+        });
     if (ready)
       out.push_back(t.id);
   }

@@ -36,7 +36,8 @@ parse_dependencies(std::string_view answer);
 /// Reads `{"passed","score","feedback"}`; a verdict in prose is accepted.
 evaluation_result parse_evaluation(std::string_view answer);
 
-// -- routing (planner.cpp) ------------------------------------------------------
+// -- routing (planner.cpp)
+// ------------------------------------------------------
 
 /// Picks the agent of a subtask: name match, then role keywords, then the
 /// first agent.
@@ -50,7 +51,8 @@ bool gate_matches(std::string_view gate, std::string_view name);
 /// ask_me_about tasks first, gates as human tasks, AI tasks routed.
 nlohmann::json assign_tasks(const run_view& v);
 
-// -- requests -------------------------------------------------------------------
+// -- requests
+// -------------------------------------------------------------------
 
 /// Everything a task actor needs besides its own state.
 struct task_context {
@@ -76,7 +78,8 @@ llm_request evaluate_request(const task_context& ctx, const task_view& t,
                              const std::string& output);
 llm_request finalize_request(const run_view& v);
 
-// -- decisions -------------------------------------------------------------------
+// -- decisions
+// -------------------------------------------------------------------
 
 /// The llm.call_* events recording a call (failed attempts included).
 event_batch record_llm_call(const llm_result& r, int64_t now);
@@ -105,9 +108,8 @@ event_batch decide_evaluation(const task_context& ctx, const task_view& t,
                               const llm_result& r, int64_t now);
 
 /// Task: a human's answer. `ec::wrong_state` unless the task waits.
-caf::expected<event_batch> decide_human_input(const task_view& t,
-                                              const std::string& output,
-                                              int64_t now);
+caf::expected<event_batch>
+decide_human_input(const task_view& t, const std::string& output, int64_t now);
 
 /// Tasks whose dependencies all completed and that have not started.
 std::vector<std::string> ready_tasks(const run_view& v);

@@ -97,11 +97,11 @@ void load_file(server_config& cfg, const std::string& path) {
 void parse_listen(const std::string& text, server_config& cfg) {
   auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0)
-    throw std::invalid_argument("listen address must be HOST:PORT, got '"
-                                + text + "'");
+    throw std::invalid_argument("listen address must be HOST:PORT, got '" + text
+                                + "'");
   cfg.listen_host = text.substr(0, colon);
   cfg.listen_port = static_cast<uint16_t>(
-    to_int("listen port", text.substr(colon + 1), 0, 65535));
+      to_int("listen port", text.substr(colon + 1), 0, 65535));
 }
 
 std::string usage_text() {
@@ -123,11 +123,11 @@ server_config load_config(int argc, char** argv) {
   if (!file.empty())
     load_file(cfg, file);
   static const char* keys[]
-    = {"listen",         "data_dir",         "mode",
-       "default_provider", "default_model",  "http_threads",
-       "worker_threads", "max_body_bytes",   "http_timeout_s",
-       "llm_max_attempts", "llm_backoff_ms", "llm_backoff_cap_ms",
-       "eval_max_retries", "sync",           "log_level"};
+      = {"listen",           "data_dir",       "mode",
+         "default_provider", "default_model",  "http_threads",
+         "worker_threads",   "max_body_bytes", "http_timeout_s",
+         "llm_max_attempts", "llm_backoff_ms", "llm_backoff_cap_ms",
+         "eval_max_retries", "sync",           "log_level"};
   for (auto* key : keys) {
     std::string env = "ORCHFLOW_";
     for (const char* c = key; *c; ++c)

@@ -47,14 +47,12 @@ const prompt_template& prompt_for(std::string_view step) {
   }();
   auto i = table.find(step);
   if (i == table.end())
-    throw std::logic_error("no prompt template for step "
-                           + std::string{step});
+    throw std::logic_error("no prompt template for step " + std::string{step});
   return i->second;
 }
 
-std::string
-fill(std::string_view text,
-     const std::vector<std::pair<std::string, std::string>>& vars) {
+std::string fill(std::string_view text,
+                 const std::vector<std::pair<std::string, std::string>>& vars) {
   std::string out;
   out.reserve(text.size() * 2);
   size_t i = 0;

@@ -9,14 +9,14 @@ namespace orchflow {
 
 namespace {
 
-template <class T>
+template<class T>
 void put(std::string& out, T x) {
   char buf[sizeof(T)];
   std::memcpy(buf, &x, sizeof(T)); // the format is little-endian; so is x86
   out.append(buf, sizeof(T));
 }
 
-template <class T>
+template<class T>
 bool get(std::string_view& in, T& x) {
   if (in.size() < sizeof(T))
     return false;
@@ -48,9 +48,9 @@ constexpr std::array<uint32_t, 256> make_crc_table() {
 constexpr auto crc_table = make_crc_table();
 
 caf::error corrupt(std::string_view partition, const char* what) {
-  return caf::make_error(ec::corrupt_record,
-                         "stored event of " + std::string{partition} + " is "
-                           + what);
+  return caf::make_error(ec::corrupt_record, "stored event of "
+                                                 + std::string{partition}
+                                                 + " is " + what);
 }
 
 } // namespace

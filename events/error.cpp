@@ -7,26 +7,26 @@ namespace orchflow {
 
 const char* to_string(ec x) {
   switch (x) {
-    case ec::unspecified:
-      return "unspecified";
-    case ec::storage_failure:
-      return "storage_failure";
-    case ec::version_conflict:
-      return "version_conflict";
-    case ec::not_found:
-      return "not_found";
-    case ec::invalid_argument:
-      return "invalid_argument";
-    case ec::wrong_state:
-      return "wrong_state";
-    case ec::provider_failure:
-      return "provider_failure";
-    case ec::corrupt_record:
-      return "corrupt_record";
-    case ec::run_closed:
-      return "run_closed";
-    case ec::unavailable:
-      return "unavailable";
+  case ec::unspecified:
+    return "unspecified";
+  case ec::storage_failure:
+    return "storage_failure";
+  case ec::version_conflict:
+    return "version_conflict";
+  case ec::not_found:
+    return "not_found";
+  case ec::invalid_argument:
+    return "invalid_argument";
+  case ec::wrong_state:
+    return "wrong_state";
+  case ec::provider_failure:
+    return "provider_failure";
+  case ec::corrupt_record:
+    return "corrupt_record";
+  case ec::run_closed:
+    return "run_closed";
+  case ec::unavailable:
+    return "unavailable";
   }
   return "unknown";
 }

@@ -159,9 +159,9 @@ struct event_store::impl {
       auto& version = stream_versions[req.stream];
       if (version != req.expected_version) {
         errors[i] = caf::make_error(
-          ec::version_conflict,
-          "stream " + req.stream + " is at version " + std::to_string(version)
-            + ", writer expected " + std::to_string(req.expected_version));
+            ec::version_conflict,
+            "stream " + req.stream + " is at version " + std::to_string(version)
+                + ", writer expected " + std::to_string(req.expected_version));
         continue;
       }
       auto& pseq = partition_seqs[partition];
@@ -242,10 +242,11 @@ event_store::open(const std::string& dir, store_options opts) {
   ptr->opts = opts;
   auto options = make_rocksdb_options();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
-    {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{options}},
-    {events_cf_name, rocksdb::ColumnFamilyOptions{options}},
-    {global_cf_name, rocksdb::ColumnFamilyOptions{options}},
-    {projections_cf_name, rocksdb::ColumnFamilyOptions{options}},
+      {rocksdb::kDefaultColumnFamilyName,
+       rocksdb::ColumnFamilyOptions{options}},
+      {events_cf_name, rocksdb::ColumnFamilyOptions{options}},
+      {global_cf_name, rocksdb::ColumnFamilyOptions{options}},
+      {projections_cf_name, rocksdb::ColumnFamilyOptions{options}},
   };
   rocksdb::DB* raw = nullptr;
   auto st = rocksdb::DB::Open(rocksdb::DBOptions{options}, dir, cfs,
@@ -259,7 +260,7 @@ event_store::open(const std::string& dir, store_options opts) {
   // Last global sequence number: the last key of the global index.
   {
     std::unique_ptr<rocksdb::Iterator> it{
-      ptr->db->NewIterator(rocksdb::ReadOptions{}, ptr->global_cf)};
+        ptr->db->NewIterator(rocksdb::ReadOptions{}, ptr->global_cf)};
     it->SeekToLast();
     if (it->Valid())
       ptr->global_seq = read_be64({it->key().data(), it->key().size()});
@@ -320,7 +321,7 @@ event_store::read_partition(std::string_view partition, uint64_t after,
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &ub;
   std::unique_ptr<rocksdb::Iterator> it{
-    impl_->db->NewIterator(ro, impl_->events_cf)};
+      impl_->db->NewIterator(ro, impl_->events_cf)};
   for (it->Seek(start); it->Valid() && result.size() < limit; it->Next()) {
     auto val = it->value();
     auto ev = decode_event(partition, {val.data(), val.size()});
@@ -337,13 +338,13 @@ caf::expected<event_batch> event_store::read_global(uint64_t after,
                                                     size_t limit) const {
   event_batch result;
   std::unique_ptr<rocksdb::Iterator> it{
-    impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->global_cf)};
+      impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->global_cf)};
   std::string val;
   for (it->Seek(be64(after + 1)); it->Valid() && result.size() < limit;
        it->Next()) {
     auto pkey = it->value();
-    auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->events_cf, pkey,
-                             &val);
+    auto st
+        = impl_->db->Get(rocksdb::ReadOptions{}, impl_->events_cf, pkey, &val);
     if (!st.ok())
       return to_error(st, "reading the global log");
     std::string_view pk{pkey.data(), pkey.size()};
@@ -375,15 +376,15 @@ event_store::get_projection(std::string_view key) const {
 }
 
 caf::error event_store::scan_projections(
-  std::string_view prefix,
-  const std::function<void(std::string_view, std::string_view)>& f) const {
+    std::string_view prefix,
+    const std::function<void(std::string_view, std::string_view)>& f) const {
   auto bound = upper_bound_of(prefix);
   rocksdb::Slice ub{bound};
   rocksdb::ReadOptions ro;
   if (!bound.empty())
     ro.iterate_upper_bound = &ub;
   std::unique_ptr<rocksdb::Iterator> it{
-    impl_->db->NewIterator(ro, impl_->projections_cf)};
+      impl_->db->NewIterator(ro, impl_->projections_cf)};
   for (it->Seek(rocksdb::Slice{prefix.data(), prefix.size()}); it->Valid();
        it->Next())
     f({it->key().data(), it->key().size()},
@@ -398,9 +399,9 @@ uint64_t event_store::projection_checkpoint() const {
 }
 
 caf::error event_store::for_each_partition(
-  const std::function<void(std::string_view)>& f) const {
+    const std::function<void(std::string_view)>& f) const {
   std::unique_ptr<rocksdb::Iterator> it{
-    impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->events_cf)};
+      impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->events_cf)};
   it->SeekToFirst();
   while (it->Valid()) {
     std::string_view key{it->key().data(), it->key().size()};

@@ -47,7 +47,8 @@ struct append_request {
 
 /// Observes every committed group, in global order, on the writer thread,
 /// before any append callback of that group runs.
-using commit_observer = std::function<void(const std::vector<event_batch_ptr>&)>;
+using commit_observer
+    = std::function<void(const std::vector<event_batch_ptr>&)>;
 
 /// A write to the projections column family.
 struct projection_write {
@@ -91,8 +92,9 @@ public:
 
   /// Writes projection rows and the projections' checkpoint (the global seq
   /// they reflect) in one batch, without sync: projections can be rebuilt.
-  [[nodiscard]] caf::error write_projections(
-    const std::vector<projection_write>& rows, uint64_t checkpoint);
+  [[nodiscard]] caf::error
+  write_projections(const std::vector<projection_write>& rows,
+                    uint64_t checkpoint);
 
   // -- reading ---------------------------------------------------------------
 
@@ -102,8 +104,8 @@ public:
                  size_t limit = SIZE_MAX) const;
 
   /// Returns up to `limit` events with global_seq > `after`, in global order.
-  [[nodiscard]] caf::expected<event_batch>
-  read_global(uint64_t after, size_t limit) const;
+  [[nodiscard]] caf::expected<event_batch> read_global(uint64_t after,
+                                                       size_t limit) const;
 
   /// Returns the global seq of the last committed event (0 if none).
   uint64_t last_global_seq() const;
@@ -113,10 +115,9 @@ public:
   get_projection(std::string_view key) const;
 
   /// Calls `f(key, value)` for every projection row starting with `prefix`.
-  [[nodiscard]] caf::error
-  scan_projections(std::string_view prefix,
-                   const std::function<void(std::string_view, std::string_view)>&
-                     f) const;
+  [[nodiscard]] caf::error scan_projections(
+      std::string_view prefix,
+      const std::function<void(std::string_view, std::string_view)>& f) const;
 
   /// Returns the projections' checkpoint (0 if never written).
   uint64_t projection_checkpoint() const;

@@ -9,7 +9,7 @@ namespace orchflow {
 int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
+      .count();
 }
 
 std::string format_rfc3339(int64_t ms) {

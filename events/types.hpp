@@ -46,7 +46,8 @@ constexpr const char* llm_call_completed = "llm.call_completed";
 /// {step, provider, model, attempt, latency_ms, error, retryable}
 constexpr const char* llm_call_failed = "llm.call_failed";
 
-// -- task streams (`run_x/T1`) --------------------------------------------------
+// -- task streams (`run_x/T1`)
+// --------------------------------------------------
 
 /// {attempt}
 constexpr const char* task_started = "task.started";

@@ -48,25 +48,22 @@ struct problems {
     json loc = json::array({"body"});
     if (!field.empty())
       loc.push_back(std::move(field));
-    details.push_back(
-      json{{"loc", std::move(loc)}, {"msg", std::move(msg)},
-           {"type", std::move(type)}});
+    details.push_back(json{{"loc", std::move(loc)},
+                           {"msg", std::move(msg)},
+                           {"type", std::move(type)}});
   }
 
   void add_loc(json loc, std::string msg, std::string type) {
-    details.push_back(
-      json{{"loc", std::move(loc)}, {"msg", std::move(msg)},
-           {"type", std::move(type)}});
+    details.push_back(json{{"loc", std::move(loc)},
+                           {"msg", std::move(msg)},
+                           {"type", std::move(type)}});
   }
 
-  bool empty() const {
-    return details.empty();
-  }
+  bool empty() const { return details.empty(); }
 
   input_error error() const {
-    return input_error{422, json{{"detail", details},
-                                 {"code", "validation_error"}}
-                              .dump()};
+    return input_error{
+        422, json{{"detail", details}, {"code", "validation_error"}}.dump()};
   }
 };
 
@@ -107,7 +104,7 @@ std::vector<std::string> string_list(const json& body, const char* field,
         || !valid_utf8_length(s, 1, len)) {
       p.add_loc(json::array({"body", field, k}),
                 "String should have 1 to " + std::to_string(len)
-                  + " characters",
+                    + " characters",
                 "string_too_long");
       continue;
     }
@@ -120,8 +117,7 @@ std::vector<std::string> string_list(const json& body, const char* field,
 
 input_error make_error(int status, const std::string& code,
                        const std::string& detail) {
-  return input_error{status,
-                     json{{"detail", detail}, {"code", code}}.dump()};
+  return input_error{status, json{{"detail", detail}, {"code", code}}.dump()};
 }
 
 std::variant<json, input_error> parse_object(std::string_view body) {
@@ -183,8 +179,10 @@ validate_run(const json& body, const std::string& account_id,
         auto n = a.find("name");
         if (n == a.end() || !n->is_string()
             || !valid_utf8_length(n->get<std::string>(), 1, 64)) {
-          p.add_loc(loc("name"), "Agent name must be a string of 1 to 64 "
-                                 "characters", "string_type");
+          p.add_loc(loc("name"),
+                    "Agent name must be a string of 1 to 64 "
+                    "characters",
+                    "string_type");
           continue;
         }
         auto name = n->get<std::string>();
@@ -194,8 +192,8 @@ validate_run(const json& body, const std::string& account_id,
         }
         std::string prompt;
         if (auto s = a.find("system_prompt"); s != a.end() && !s->is_null()) {
-          if (!s->is_string() || !valid_utf8_length(s->get<std::string>(), 0,
-                                                    20000)) {
+          if (!s->is_string()
+              || !valid_utf8_length(s->get<std::string>(), 0, 20000)) {
             p.add_loc(loc("system_prompt"),
                       "Input should be a string of at most 20000 characters",
                       "string_type");
@@ -207,13 +205,14 @@ validate_run(const json& body, const std::string& account_id,
           if (auto* t = find_template(name))
             prompt = t->system_prompt;
           else
-            prompt = "You are " + name + ", a specialist agent. Complete "
-                     "your task thoroughly and clearly.";
+            prompt = "You are " + name
+                     + ", a specialist agent. Complete "
+                       "your task thoroughly and clearly.";
         }
         json model = nullptr;
         if (auto m = a.find("model"); m != a.end() && !m->is_null()) {
-          if (!m->is_string() || !valid_utf8_length(m->get<std::string>(), 1,
-                                                    200)) {
+          if (!m->is_string()
+              || !valid_utf8_length(m->get<std::string>(), 1, 200)) {
             p.add_loc(loc("model"), "Input should be a model name string",
                       "string_type");
             continue;
@@ -227,7 +226,7 @@ validate_run(const json& body, const std::string& account_id,
                       "value_error");
         }
         agents.push_back(
-          json{{"name", name}, {"system_prompt", prompt}, {"model", model}});
+            json{{"name", name}, {"system_prompt", prompt}, {"model", model}});
       }
     }
   }
@@ -239,10 +238,10 @@ validate_run(const json& body, const std::string& account_id,
   auto ask = string_list(body, "ask_me_about", 20, 500, p);
   auto gates = string_list(body, "human_gates", 20, 500, p);
   bool approval = false;
-  if (auto i = body.find("require_approval"); i != body.end() && !i->is_null()) {
+  if (auto i = body.find("require_approval");
+      i != body.end() && !i->is_null()) {
     if (!i->is_boolean())
-      p.add("require_approval", "Input should be a valid boolean",
-            "bool_type");
+      p.add("require_approval", "Input should be a valid boolean", "bool_type");
     else
       approval = i->get<bool>();
   }
@@ -254,8 +253,8 @@ validate_run(const json& body, const std::string& account_id,
       auto url = i->get<std::string>();
       if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
           || url.size() > 2048 || url.find(' ') != std::string::npos)
-        p.add("webhook_url",
-              "Input should be a valid http or https URL", "url_parsing");
+        p.add("webhook_url", "Input should be a valid http or https URL",
+              "url_parsing");
       else
         webhook = url;
     }
@@ -279,19 +278,15 @@ validate_run(const json& body, const std::string& account_id,
   if (auto i = body.find("provider_id"); i != body.end() && i->is_string())
     return make_error(404, "provider_not_found",
                       "Provider " + i->get<std::string>()
-                        + " not found; register one with POST "
-                          "/api/v1/providers or omit provider_id.");
+                          + " not found; register one with POST "
+                            "/api/v1/providers or omit provider_id.");
   run_spec spec;
-  spec.data = json{{"account_id", account_id},
-                   {"task", task},
-                   {"agents", std::move(agents)},
-                   {"ask_me_about", ask},
-                   {"human_gates", gates},
-                   {"require_approval", approval},
-                   {"webhook_url", webhook},
-                   {"metadata", std::move(metadata)},
-                   {"provider", default_provider},
-                   {"model", default_model}};
+  spec.data
+      = json{{"account_id", account_id},     {"task", task},
+             {"agents", std::move(agents)},  {"ask_me_about", ask},
+             {"human_gates", gates},         {"require_approval", approval},
+             {"webhook_url", webhook},       {"metadata", std::move(metadata)},
+             {"provider", default_provider}, {"model", default_model}};
   return spec;
 }
 
@@ -307,9 +302,10 @@ validate_registration(const json& body) {
       p.add(field, "Input should be a valid string", "string_type");
     } else if (!valid_utf8_length(i->get<std::string>(), 1, max)
                || i->get<std::string>().find_first_not_of(" \t")
-                    == std::string::npos) {
-      p.add(field, "String should have 1 to " + std::to_string(max)
-                     + " characters", "string_too_long");
+                      == std::string::npos) {
+      p.add(field,
+            "String should have 1 to " + std::to_string(max) + " characters",
+            "string_too_long");
     } else {
       out = i->get<std::string>();
     }
@@ -328,8 +324,7 @@ validate_registration(const json& body) {
   return spec;
 }
 
-std::variant<std::string, input_error>
-validate_completion(const json& body) {
+std::variant<std::string, input_error> validate_completion(const json& body) {
   problems p;
   auto i = body.find("output");
   if (i == body.end() || i->is_null())

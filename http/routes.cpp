@@ -35,8 +35,7 @@ response json_response(int status, std::string body) {
 
 response error_response(int status, const std::string& code,
                         const std::string& detail) {
-  return json_response(status,
-                       json{{"detail", detail}, {"code", code}}.dump());
+  return json_response(status, json{{"detail", detail}, {"code", code}}.dump());
 }
 
 response from_input_error(const input_error& e) {
@@ -93,8 +92,8 @@ target parse_target(std::string_view t) {
   while (pos <= path.size()) {
     auto slash = path.find('/', pos);
     auto seg = path.substr(pos, slash == std::string_view::npos
-                                  ? std::string_view::npos
-                                  : slash - pos);
+                                    ? std::string_view::npos
+                                    : slash - pos);
     if (!seg.empty())
       result.segments.push_back(url_decode(seg));
     if (slash == std::string_view::npos)
@@ -106,11 +105,12 @@ target parse_target(std::string_view t) {
     size_t p = 0;
     while (p < qs.size()) {
       auto amp = qs.find('&', p);
-      auto kv = qs.substr(p, amp == std::string_view::npos ? std::string_view::npos
-                                                           : amp - p);
+      auto kv = qs.substr(
+          p, amp == std::string_view::npos ? std::string_view::npos : amp - p);
       auto eq = kv.find('=');
       if (eq != std::string_view::npos)
-        result.query[url_decode(kv.substr(0, eq))] = url_decode(kv.substr(eq + 1));
+        result.query[url_decode(kv.substr(0, eq))]
+            = url_decode(kv.substr(eq + 1));
       else if (!kv.empty())
         result.query[url_decode(kv)] = "";
       if (amp == std::string_view::npos)
@@ -123,7 +123,7 @@ target parse_target(std::string_view t) {
 
 /// Reads an integer query parameter within [lo, hi]; a 422 otherwise.
 std::optional<response> int_param(const target& t, const std::string& name,
-                                   int64_t lo, int64_t hi, int64_t& out) {
+                                  int64_t lo, int64_t hi, int64_t& out) {
   auto i = t.query.find(name);
   if (i == t.query.end())
     return std::nullopt;
@@ -132,14 +132,14 @@ std::optional<response> int_param(const target& t, const std::string& name,
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || p != s.data() + s.size() || v < lo || v > hi)
     return json_response(
-      422, json{{"detail",
-                 json::array({json{{"loc", json::array({"query", name})},
-                                   {"msg", "Input should be an integer from "
-                                             + std::to_string(lo) + " to "
-                                             + std::to_string(hi)},
-                                   {"type", "int_parsing"}}})},
-                {"code", "validation_error"}}
-                .dump());
+        422, json{{"detail",
+                   json::array({json{{"loc", json::array({"query", name})},
+                                     {"msg", "Input should be an integer from "
+                                                 + std::to_string(lo) + " to "
+                                                 + std::to_string(hi)},
+                                     {"type", "int_parsing"}}})},
+                  {"code", "validation_error"}}
+                 .dump());
   out = v;
   return std::nullopt;
 }
@@ -147,14 +147,14 @@ std::optional<response> int_param(const target& t, const std::string& name,
 response not_found(const std::string& what, const std::string& id) {
   auto label = what;
   label[0] = static_cast<char>(label[0] - 'a' + 'A');
-  return error_response(404, what + "_not_found", label + " " + id
-                                                    + " not found.");
+  return error_response(404, what + "_not_found",
+                        label + " " + id + " not found.");
 }
 
 } // namespace
 
 api::api(const std::atomic<engine*>& eng, const server_config& cfg)
-  : engine_(eng), cfg_(cfg) {
+    : engine_(eng), cfg_(cfg) {
   // nop
 }
 
@@ -163,27 +163,28 @@ void api::handle(request req, responder respond) const {
   auto& seg = t.segments;
   auto& m = req.method;
   auto* eng = engine_.load();
-  // -- public routes -------------------------------------------------------------
+  // -- public routes
+  // -------------------------------------------------------------
   if (seg.size() == 1 && seg[0] == "health") {
     if (m != "GET" && m != "HEAD")
-      return respond(error_response(405, "method_not_allowed",
-                                    "Use GET /health."));
+      return respond(
+          error_response(405, "method_not_allowed", "Use GET /health."));
     if (eng == nullptr)
-      return respond(json_response(
-        503, json{{"status", "recovering"}, {"version", version()},
-                  {"mode", cfg_.mode}}
-               .dump()));
-    return respond(json_response(
-      200, json{{"status", "ok"},
-                {"version", version()},
-                {"mode", cfg_.mode},
-                {"runs_active", eng->reads().active_count()}}
-             .dump()));
+      return respond(json_response(503, json{{"status", "recovering"},
+                                             {"version", version()},
+                                             {"mode", cfg_.mode}}
+                                            .dump()));
+    return respond(
+        json_response(200, json{{"status", "ok"},
+                                {"version", version()},
+                                {"mode", cfg_.mode},
+                                {"runs_active", eng->reads().active_count()}}
+                               .dump()));
   }
   if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1")
     return respond(error_response(404, "route_not_found",
                                   "No route " + m + " " + req.target
-                                    + "; the API lives under /api/v1."));
+                                      + "; the API lives under /api/v1."));
   std::vector<std::string> p(seg.begin() + 2, seg.end());
   if (p.size() == 2 && p[0] == "agents" && p[1] == "templates") {
     if (m != "GET")
@@ -213,7 +214,8 @@ void api::handle(request req, responder respond) const {
     return eng->register_account(std::move(std::get<account_spec>(spec)),
                                  sink(std::move(respond)));
   }
-  // -- protected routes ----------------------------------------------------------
+  // -- protected routes
+  // ----------------------------------------------------------
   if (!req.has_api_key || req.api_key.empty())
     return respond(error_response(401, "unauthorized",
                                   "Missing API key: pass your key in the "
@@ -252,10 +254,10 @@ void api::handle(request req, responder respond) const {
       if (auto bad = int_param(t, "offset", 0, 1'000'000'000, offset))
         return respond(std::move(*bad));
       return respond(json_response(
-        200, eng->reads()
-               .list_runs(*account, static_cast<size_t>(limit),
-                          static_cast<size_t>(offset))
-               .dump()));
+          200, eng->reads()
+                   .list_runs(*account, static_cast<size_t>(limit),
+                              static_cast<size_t>(offset))
+                   .dump()));
     }
     return respond(error_response(405, "method_not_allowed",
                                   "Use GET or POST /api/v1/runs."));
@@ -270,11 +272,11 @@ void api::handle(request req, responder respond) const {
         int64_t at = 0;
         if (auto bad = int_param(t, "at_seq", 0, INT64_MAX, at))
           return respond(std::move(*bad));
-        auto events = eng->store().read_partition(run_id, 0,
-                                                  static_cast<size_t>(at));
+        auto events
+            = eng->store().read_partition(run_id, 0, static_cast<size_t>(at));
         if (!events)
-          return respond(error_response(500, "storage_error",
-                                        render(events.error())));
+          return respond(
+              error_response(500, "storage_error", render(events.error())));
         run_view v;
         apply_all(v, *events);
         return respond(json_response(200, render_run(v).dump()));
@@ -302,23 +304,22 @@ void api::handle(request req, responder respond) const {
       return respond(std::move(*bad));
     if (auto bad = int_param(t, "limit", 1, 1000, limit))
       return respond(std::move(*bad));
-    auto events = eng->store().read_partition(run_id,
-                                              static_cast<uint64_t>(after),
-                                              static_cast<size_t>(limit));
+    auto events = eng->store().read_partition(
+        run_id, static_cast<uint64_t>(after), static_cast<size_t>(limit));
     if (!events)
-      return respond(error_response(500, "storage_error",
-                                    render(events.error())));
+      return respond(
+          error_response(500, "storage_error", render(events.error())));
     json xs = json::array();
     for (auto& e : *events)
       xs.push_back(render_event(e));
     return respond(json_response(
-      200, json{{"run_id", run_id}, {"events", std::move(xs)}}.dump()));
+        200, json{{"run_id", run_id}, {"events", std::move(xs)}}.dump()));
   }
   if (p.size() == 5 && p[2] == "tasks" && p[4] == "complete") {
     if (m != "POST")
       return respond(error_response(
-        405, "method_not_allowed",
-        "Use POST /api/v1/runs/{id}/tasks/{task_id}/complete."));
+          405, "method_not_allowed",
+          "Use POST /api/v1/runs/{id}/tasks/{task_id}/complete."));
     auto body = parse_object(req.body);
     if (auto* err = std::get_if<input_error>(&body))
       return respond(from_input_error(*err));

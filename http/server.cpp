@@ -59,14 +59,14 @@ check_framing(const bhttp::request_parser<bhttp::string_body>& p) {
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket&& socket, const server_options& opts, const handler& h)
-    : stream_(std::move(socket)), opts_(opts), handler_(h) {
+      : stream_(std::move(socket)), opts_(opts), handler_(h) {
     // nop
   }
 
   void run() {
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&session::do_read,
-                                            shared_from_this()));
+    net::dispatch(
+        stream_.get_executor(),
+        beast::bind_front_handler(&session::do_read, shared_from_this()));
   }
 
   void close() {
@@ -84,8 +84,8 @@ private:
     parser_->body_limit(opts_.max_body_bytes);
     stream_.expires_after(std::chrono::seconds(opts_.timeout_s));
     bhttp::async_read_header(
-      stream_, buffer_, *parser_,
-      beast::bind_front_handler(&session::on_header, shared_from_this()));
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
 
   void on_header(beast::error_code ec, std::size_t) {
@@ -97,10 +97,10 @@ private:
         && *parser_->content_length() > opts_.max_body_bytes)
       return reject(413, "payload_too_large",
                     "The request body exceeds the limit of "
-                      + std::to_string(opts_.max_body_bytes) + " bytes.");
+                        + std::to_string(opts_.max_body_bytes) + " bytes.");
     bhttp::async_read(
-      stream_, buffer_, *parser_,
-      beast::bind_front_handler(&session::on_read, shared_from_this()));
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
 
   void fail_read(beast::error_code ec) {
@@ -111,7 +111,7 @@ private:
     if (ec == bhttp::error::body_limit)
       return reject(413, "payload_too_large",
                     "The request body exceeds the limit of "
-                      + std::to_string(opts_.max_body_bytes) + " bytes.");
+                        + std::to_string(opts_.max_body_bytes) + " bytes.");
     if (ec == bhttp::error::header_limit)
       return reject(431, "headers_too_large",
                     "The request headers exceed 8 KiB.");
@@ -204,19 +204,17 @@ struct server::impl {
   uint16_t bound_port = 0;
 
   void do_accept() {
-    acceptor->async_accept(net::make_strand(ioc),
-                           [this](beast::error_code ec, tcp::socket socket) {
-                             if (ec) {
-                               if (ec == net::error::operation_aborted)
-                                 return;
-                             } else {
-                               std::make_shared<session>(std::move(socket),
-                                                         opts, h)
-                                 ->run();
-                             }
-                             if (!stopped)
-                               do_accept();
-                           });
+    acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec,
+                                                         tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted)
+          return;
+      } else {
+        std::make_shared<session>(std::move(socket), opts, h)->run();
+      }
+      if (!stopped)
+        do_accept();
+    });
   }
 };
 

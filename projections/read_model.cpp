@@ -51,11 +51,10 @@ void read_model::render(const std::string& run_id, run_entry& entry) {
   entry.status = v.status;
   entry.document = std::make_shared<const std::string>(render_run(v).dump());
   entry.tasks = std::make_shared<const std::string>(render_tasks(v).dump());
-  entry.summary
-    = std::make_shared<const std::string>(render_summary(v).dump());
+  entry.summary = std::make_shared<const std::string>(render_summary(v).dump());
   if (v.terminal())
     entry.view.reset();
-  (void) run_id;
+  (void)run_id;
 }
 
 void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
@@ -148,44 +147,43 @@ void read_model::apply(const std::vector<event_batch_ptr>& groups) {
 caf::error read_model::load() {
   std::unique_lock<std::shared_mutex> guard{mtx_};
   std::vector<std::pair<uint64_t, std::string>> created; // (ts, id)
-  auto err = store_.scan_projections(account_prefix, [&](std::string_view key,
-                                                         std::string_view val) {
-    auto row = json::parse(val, nullptr, false);
-    auto id = std::string{key.substr(account_prefix.size())};
-    accounts_[id].account_id = id;
-    auto hash = get_string(row, "key_hash");
-    if (!hash.empty())
-      key_hashes_[hash] = id;
-    accounts_[id].key_hash = hash;
-  });
+  auto err = store_.scan_projections(
+      account_prefix, [&](std::string_view key, std::string_view val) {
+        auto row = json::parse(val, nullptr, false);
+        auto id = std::string{key.substr(account_prefix.size())};
+        accounts_[id].account_id = id;
+        auto hash = get_string(row, "key_hash");
+        if (!hash.empty())
+          key_hashes_[hash] = id;
+        accounts_[id].key_hash = hash;
+      });
   if (err)
     return err;
-  err = store_.scan_projections(run_prefix, [&](std::string_view key,
-                                                std::string_view val) {
-    auto row = json::parse(val, nullptr, false);
-    auto id = std::string{key.substr(run_prefix.size())};
-    auto& entry = runs_[id];
-    entry.owner = get_string(row, "owner");
-    entry.status = get_string(row, "status");
-    entry.created_at = get_int(row, "created_at");
-    auto doc_text = get_string(row, "document");
-    auto doc = json::parse(doc_text, nullptr, false);
-    entry.document = std::make_shared<const std::string>(doc_text);
-    json tasks = json::array();
-    if (auto& subtasks = get_json(doc, "subtasks"); subtasks.is_object())
-      for (auto& [tid, t] : subtasks.items())
-        tasks.push_back(t);
-    entry.tasks = std::make_shared<const std::string>(
-      json{{"run_id", id}, {"tasks", std::move(tasks)}}.dump());
-    entry.summary = std::make_shared<const std::string>(
-      json{{"run_id", id},
-           {"status", entry.status},
-           {"task", get_json(doc, "task")},
-           {"created_at", get_json(doc, "created_at")},
-           {"updated_at", get_json(doc, "updated_at")}}
-        .dump());
-    created.emplace_back(entry.created_at, id);
-  });
+  err = store_.scan_projections(
+      run_prefix, [&](std::string_view key, std::string_view val) {
+        auto row = json::parse(val, nullptr, false);
+        auto id = std::string{key.substr(run_prefix.size())};
+        auto& entry = runs_[id];
+        entry.owner = get_string(row, "owner");
+        entry.status = get_string(row, "status");
+        entry.created_at = get_int(row, "created_at");
+        auto doc_text = get_string(row, "document");
+        auto doc = json::parse(doc_text, nullptr, false);
+        entry.document = std::make_shared<const std::string>(doc_text);
+        json tasks = json::array();
+        if (auto& subtasks = get_json(doc, "subtasks"); subtasks.is_object())
+          for (auto& [tid, t] : subtasks.items())
+            tasks.push_back(t);
+        entry.tasks = std::make_shared<const std::string>(
+            json{{"run_id", id}, {"tasks", std::move(tasks)}}.dump());
+        entry.summary = std::make_shared<const std::string>(json{
+            {"run_id", id},
+            {"status", entry.status},
+            {"task", get_json(doc, "task")},
+            {"created_at", get_json(doc, "created_at")},
+            {"updated_at", get_json(doc, "updated_at")}}.dump());
+        created.emplace_back(entry.created_at, id);
+      });
   if (err)
     return err;
   std::stable_sort(created.begin(), created.end());

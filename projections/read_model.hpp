@@ -48,7 +48,8 @@ public:
   /// Folds committed groups (writer thread).
   void apply(const std::vector<event_batch_ptr>& groups);
 
-  // -- queries (thread-safe) ---------------------------------------------------
+  // -- queries (thread-safe)
+  // ---------------------------------------------------
 
   /// Returns the account owning the API key with this SHA-256 hash.
   std::optional<std::string> account_by_key_hash(const std::string& hash) const;
@@ -98,9 +99,9 @@ private:
   void fold(const event& e, std::vector<std::string>& touched_runs,
             std::vector<std::string>& touched_accounts);
   void render(const std::string& run_id, run_entry& entry);
-  std::vector<projection_write> rows_for(
-    const std::vector<std::string>& runs,
-    const std::vector<std::string>& accounts) const;
+  std::vector<projection_write>
+  rows_for(const std::vector<std::string>& runs,
+           const std::vector<std::string>& accounts) const;
   caf::error catch_up();
 
   event_store& store_;

@@ -168,7 +168,7 @@ void apply_task_event(run_view& v, task_view& task, const event& e) {
     task.error = get_string(d, "error");
     task.completed_at = e.ts;
   }
-  (void) v;
+  (void)v;
 }
 
 } // namespace
@@ -217,30 +217,30 @@ json render_task(const task_view& t) {
                       {"score", t.evaluation->score},
                       {"feedback", t.evaluation->feedback}};
   return json{
-    {"task_id", t.id},
-    {"name", t.name},
-    {"description", t.description},
-    {"kind", t.kind},
-    {"agent", t.agent.empty() ? json(nullptr) : json(t.agent)},
-    {"state", t.state},
-    {"depends_on", t.depends_on},
-    {"question", t.question.empty() ? json(nullptr) : json(t.question)},
-    {"output", opt(t.output)},
-    {"draft", opt(t.draft)},
-    {"attempts", t.attempts},
-    {"evaluation", std::move(evaluation)},
-    {"error", opt(t.error)},
-    {"started_at", time_or_null(t.started_at)},
-    {"completed_at", time_or_null(t.completed_at)},
+      {"task_id", t.id},
+      {"name", t.name},
+      {"description", t.description},
+      {"kind", t.kind},
+      {"agent", t.agent.empty() ? json(nullptr) : json(t.agent)},
+      {"state", t.state},
+      {"depends_on", t.depends_on},
+      {"question", t.question.empty() ? json(nullptr) : json(t.question)},
+      {"output", opt(t.output)},
+      {"draft", opt(t.draft)},
+      {"attempts", t.attempts},
+      {"evaluation", std::move(evaluation)},
+      {"error", opt(t.error)},
+      {"started_at", time_or_null(t.started_at)},
+      {"completed_at", time_or_null(t.completed_at)},
   };
 }
 
 json render_run(const run_view& v) {
   json agents = json::array();
   for (auto& a : v.agents)
-    agents.push_back(
-      json{{"name", a.name}, {"system_prompt", a.system_prompt},
-           {"model", opt(a.model)}});
+    agents.push_back(json{{"name", a.name},
+                          {"system_prompt", a.system_prompt},
+                          {"model", opt(a.model)}});
   json subtasks = json::object();
   json waiting = json::array();
   for (auto& t : v.tasks) {
@@ -249,29 +249,29 @@ json render_run(const run_view& v) {
       waiting.push_back(t.id);
   }
   return json{
-    {"run_id", v.run_id},
-    {"status", v.status},
-    {"task", v.goal},
-    {"created_at", time_or_null(v.created_at)},
-    {"updated_at", time_or_null(v.updated_at)},
-    {"agents", std::move(agents)},
-    {"options",
-     {{"ask_me_about", v.ask_me_about},
-      {"human_gates", v.human_gates},
-      {"require_approval", v.require_approval},
-      {"webhook_url", opt(v.webhook_url)}}},
-    {"metadata", v.metadata.is_null() ? json::object() : v.metadata},
-    {"provider", v.provider},
-    {"model", v.model},
-    {"subtasks", std::move(subtasks)},
-    {"waiting_tasks", std::move(waiting)},
-    {"final_output", opt(v.final_output)},
-    {"error", opt(v.error)},
-    {"usage",
-     {{"llm_calls", v.usage.llm_calls},
-      {"input_tokens", v.usage.input_tokens},
-      {"output_tokens", v.usage.output_tokens}}},
-    {"last_event_seq", v.last_event_seq},
+      {"run_id", v.run_id},
+      {"status", v.status},
+      {"task", v.goal},
+      {"created_at", time_or_null(v.created_at)},
+      {"updated_at", time_or_null(v.updated_at)},
+      {"agents", std::move(agents)},
+      {"options",
+       {{"ask_me_about", v.ask_me_about},
+        {"human_gates", v.human_gates},
+        {"require_approval", v.require_approval},
+        {"webhook_url", opt(v.webhook_url)}}},
+      {"metadata", v.metadata.is_null() ? json::object() : v.metadata},
+      {"provider", v.provider},
+      {"model", v.model},
+      {"subtasks", std::move(subtasks)},
+      {"waiting_tasks", std::move(waiting)},
+      {"final_output", opt(v.final_output)},
+      {"error", opt(v.error)},
+      {"usage",
+       {{"llm_calls", v.usage.llm_calls},
+        {"input_tokens", v.usage.input_tokens},
+        {"output_tokens", v.usage.output_tokens}}},
+      {"last_event_seq", v.last_event_seq},
   };
 }
 
@@ -292,13 +292,16 @@ json render_summary(const run_view& v) {
 
 json render_event(const event& e) {
   auto slash = e.stream.find('/');
-  json task_id = slash == std::string::npos
-                   ? json(nullptr)
-                   : json(e.stream.substr(slash + 1));
-  return json{{"seq", e.pseq},        {"stream", e.stream},
-              {"stream_seq", e.seq},  {"global_seq", e.global_seq},
-              {"type", e.type},       {"v", e.v},
-              {"ts", format_rfc3339(e.ts)}, {"task_id", std::move(task_id)},
+  json task_id = slash == std::string::npos ? json(nullptr)
+                                            : json(e.stream.substr(slash + 1));
+  return json{{"seq", e.pseq},
+              {"stream", e.stream},
+              {"stream_seq", e.seq},
+              {"global_seq", e.global_seq},
+              {"type", e.type},
+              {"v", e.v},
+              {"ts", format_rfc3339(e.ts)},
+              {"task_id", std::move(task_id)},
               {"data", e.data}};
 }
 

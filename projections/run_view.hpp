@@ -98,7 +98,8 @@ struct run_view {
   nlohmann::json metadata;
   std::string provider;
   std::string model;
-  // -- planning progress -------------------------------------------------------
+  // -- planning progress
+  // -------------------------------------------------------
   bool planning_started = false;
   std::optional<std::vector<planned_subtask>> planned;
   std::optional<nlohmann::json> planned_deps;
@@ -115,8 +116,7 @@ struct run_view {
   uint64_t version = 0;
 
   bool terminal() const {
-    return status == "completed" || status == "failed"
-           || status == "cancelled";
+    return status == "completed" || status == "failed" || status == "cancelled";
   }
 
   /// Returns the task with `id`, or nullptr.

@@ -18,28 +18,39 @@ namespace {
 
 /// Stage of a verb: 0 gather, 1 analyze, 2 create, 3 finish; -1 unknown.
 int verb_stage(std::string_view verb) {
-  static constexpr std::array<std::pair<std::string_view, int>, 84> table{{
-    {"research", 0},  {"collect", 0},    {"gather", 0},     {"find", 0},
-    {"investigate", 0}, {"survey", 0},   {"study", 0},      {"explore", 0},
-    {"identify", 0},  {"discover", 0},   {"interview", 0},  {"scan", 0},
-    {"list", 0},      {"search", 0},     {"audit", 0},      {"look", 0},
-    {"read", 0},      {"learn", 0},      {"scout", 0},      {"map", 0},
-    {"analyze", 1},   {"analyse", 1},    {"extract", 1},    {"compare", 1},
-    {"evaluate", 1},  {"assess", 1},     {"define", 1},     {"decide", 1},
-    {"choose", 1},    {"select", 1},     {"prioritize", 1}, {"benchmark", 1},
-    {"summarize", 1}, {"estimate", 1},   {"determine", 1},  {"outline", 1},
-    {"categorize", 1}, {"segment", 1},   {"rank", 1},       {"calculate", 1},
-    {"forecast", 1},  {"brainstorm", 1}, {"understand", 1}, {"model", 1},
-    {"design", 2},    {"plan", 2},       {"draft", 2},      {"write", 2},
-    {"create", 2},    {"build", 2},      {"develop", 2},    {"produce", 2},
-    {"propose", 2},   {"prepare", 2},    {"implement", 2},  {"make", 2},
-    {"compose", 2},   {"code", 2},       {"craft", 2},      {"generate", 2},
-    {"set", 2},       {"establish", 2},  {"organize", 2},   {"schedule", 2},
-    {"record", 2},    {"translate", 2},  {"recommend", 2},  {"document", 2},
-    {"review", 3},    {"edit", 3},       {"proofread", 3},  {"finalize", 3},
-    {"polish", 3},    {"test", 3},       {"verify", 3},     {"publish", 3},
-    {"launch", 3},    {"approve", 3},    {"present", 3},    {"deliver", 3},
-    {"ship", 3},      {"deploy", 3},     {"announce", 3},   {"refine", 3},
+  static constexpr std::array<std::pair<std::string_view, int>, 96> table{{
+      {"research", 0},   {"collect", 0},     {"gather", 0},
+      {"find", 0},       {"investigate", 0}, {"survey", 0},
+      {"study", 0},      {"explore", 0},     {"identify", 0},
+      {"discover", 0},   {"interview", 0},   {"scan", 0},
+      {"list", 0},       {"search", 0},      {"audit", 0},
+      {"look", 0},       {"read", 0},        {"learn", 0},
+      {"scout", 0},      {"map", 0},         {"analyze", 1},
+      {"analyse", 1},    {"extract", 1},     {"compare", 1},
+      {"evaluate", 1},   {"assess", 1},      {"define", 1},
+      {"decide", 1},     {"choose", 1},      {"select", 1},
+      {"prioritize", 1}, {"benchmark", 1},   {"summarize", 1},
+      {"estimate", 1},   {"determine", 1},   {"outline", 1},
+      {"categorize", 1}, {"segment", 1},     {"rank", 1},
+      {"calculate", 1},  {"forecast", 1},    {"brainstorm", 1},
+      {"understand", 1}, {"model", 1},       {"design", 2},
+      {"plan", 2},       {"draft", 2},       {"write", 2},
+      {"create", 2},     {"build", 2},       {"develop", 2},
+      {"produce", 2},    {"propose", 2},     {"prepare", 2},
+      {"implement", 2},  {"make", 2},        {"compose", 2},
+      {"code", 2},       {"craft", 2},       {"generate", 2},
+      {"set", 2},        {"establish", 2},   {"organize", 2},
+      {"schedule", 2},   {"record", 2},      {"translate", 2},
+      {"recommend", 2},  {"document", 2},    {"review", 3},
+      {"edit", 3},       {"proofread", 3},   {"finalize", 3},
+      {"polish", 3},     {"test", 3},        {"verify", 3},
+      {"publish", 3},    {"launch", 3},      {"approve", 3},
+      {"present", 3},    {"deliver", 3},     {"ship", 3},
+      {"deploy", 3},     {"announce", 3},    {"refine", 3},
+      {"get", 3},        {"obtain", 3},      {"secure", 3},
+      {"confirm", 3},    {"sign", 3},        {"validate", 3},
+      {"measure", 3},    {"track", 3},       {"ask", 0},
+      {"contact", 0},    {"hire", 2},        {"run", 2},
   }};
   for (auto& [w, s] : table)
     if (w == verb)
@@ -122,8 +133,8 @@ std::vector<clause> clauses_of(const std::string& sentence) {
     for (bool again = true; again;) {
       again = false;
       auto low = text::lower(t);
-      for (std::string_view lead : {"and ", "then ", "also ", "finally ",
-                                    "and finally ", "or "}) {
+      for (std::string_view lead :
+           {"and ", "then ", "also ", "finally ", "and finally ", "or "}) {
         if (low.rfind(lead, 0) == 0) {
           if (lead == "then " || lead == "finally ")
             c.then = true;
@@ -172,17 +183,17 @@ json fallback_plan(std::string_view goal) {
   xs.push_back(subtask(1, "Research the subject",
                        "Collect the key facts, figures, examples and prior "
                        "work needed for: "
-                         + topic));
+                           + topic));
   xs.push_back(subtask(2, "Identify the audience and requirements",
                        "Work out who the result is for, what they need, the "
                        "constraints and the success criteria for: "
-                         + topic));
+                           + topic));
   xs.push_back(subtask(3, "Draft the deliverable",
                        "Produce a complete first version of: " + topic));
   xs.push_back(subtask(4, "Review and refine the result",
                        "Check the draft against the goal and the "
                        "requirements, fix gaps and polish it: "
-                         + topic));
+                           + topic));
   return json{{"subtasks", std::move(xs)}};
 }
 
@@ -208,8 +219,8 @@ std::optional<builtin_behavior> parse_builtin_model(std::string_view model) {
     int64_t n = 0;
     if (dash != std::string_view::npos) {
       auto digits = part.substr(dash + 1);
-      auto [p, ec] = std::from_chars(digits.data(),
-                                     digits.data() + digits.size(), n);
+      auto [p, ec]
+          = std::from_chars(digits.data(), digits.data() + digits.size(), n);
       if (ec != std::errc{} || p != digits.data() + digits.size() || n < 0)
         return std::nullopt;
     }
@@ -246,8 +257,8 @@ json builtin_split(std::string_view goal) {
     actions.pop_back();
     actions.back().text += " and " + last.text;
   }
-  auto objective = text::truncate(text::one_line(text::first_sentence(goal)),
-                                  200);
+  auto objective
+      = text::truncate(text::one_line(text::first_sentence(goal)), 200);
   json xs = json::array();
   int n = 0;
   for (auto& a : actions) {
@@ -299,12 +310,12 @@ std::string role_of(std::string_view system) {
   auto low = text::lower(system);
   for (auto [needle, role] :
        std::array<std::pair<std::string_view, std::string_view>, 6>{{
-         {"research", "research"},
-         {"software engineer", "coding"},
-         {"data analyst", "analyst"},
-         {"editor", "editor"},
-         {"writer", "writer"},
-         {"analy", "analyst"},
+           {"research", "research"},
+           {"software engineer", "coding"},
+           {"data analyst", "analyst"},
+           {"editor", "editor"},
+           {"writer", "writer"},
+           {"analy", "analyst"},
        }})
     if (low.find(needle) != std::string::npos)
       return std::string{role};
@@ -335,12 +346,13 @@ std::string bullets(const std::string& role,
     out += "Findings:\n- Pattern: " + kw(1)
            + " is consistent across the inputs.\n- Trend: demand around "
            + kw(2) + " is growing.\n";
-    out += "Recommendations:\n1. Prioritize " + kw(0) + ".\n2. Measure "
-           + kw(2) + " weekly and adjust.\n";
+    out += "Recommendations:\n1. Prioritize " + kw(0) + ".\n2. Measure " + kw(2)
+           + " weekly and adjust.\n";
   } else if (role == "coding") {
     out += "Implementation plan for " + kw(0) + ":\n";
-    out += "```\n// " + kw(0) + ": validate input, handle errors, log\n"
-           "int run() {\n  // 1. load configuration\n  // 2. process "
+    out += "```\n// " + kw(0)
+           + ": validate input, handle errors, log\n"
+             "int run() {\n  // 1. load configuration\n  // 2. process "
            + kw(1) + "\n  // 3. report results\n  return 0;\n}\n```\n";
   } else if (role == "editor") {
     out += "Review:\n- Clarity: tighten the part about " + kw(0) + ".\n";
@@ -392,8 +404,8 @@ std::string builtin_execute(std::string_view system, std::string_view user) {
         label = head.substr(nq + 6, e - nq - 6);
       }
       auto body = inputs.substr(head_end + 1, close - head_end - 1);
-      out += "- " + label + ": "
-             + text::truncate(text::one_line(body), 160) + "\n";
+      out += "- " + label + ": " + text::truncate(text::one_line(body), 160)
+             + "\n";
       pos = close + 8;
     }
     out += "\n";
@@ -424,12 +436,12 @@ json builtin_evaluate(std::string_view user, int flaky) {
                 {"score", 0.0},
                 {"feedback", "The output is empty; write the complete result "
                              "of the task '"
-                               + name + "'."}};
+                                 + name + "'."}};
   if (output.size() < 40)
     return json{{"passed", false},
                 {"score", 0.2},
                 {"feedback", "The output is too short to accomplish '" + name
-                               + "'; give a complete answer."}};
+                                 + "'; give a complete answer."}};
   size_t hits = 0;
   std::string missing;
   for (auto& k : kws) {
@@ -442,16 +454,16 @@ json builtin_evaluate(std::string_view user, int flaky) {
     return json{{"passed", false},
                 {"score", 0.1},
                 {"feedback", "The output is off-topic: it never addresses '"
-                               + name + "' (e.g. " + kws.front() + ")."}};
+                                 + name + "' (e.g. " + kws.front() + ")."}};
   if (attempt <= flaky)
-    return json{{"passed", false},
-                {"score", 0.4},
-                {"feedback", "Builtin reviewer (flaky-" + std::to_string(flaky)
-                               + ") rejects attempt " + std::to_string(attempt)
-                               + " on purpose: expand the part about "
-                               + (kws.empty() ? std::string{"the goal"}
-                                              : kws.back())
-                               + "."}};
+    return json{
+        {"passed", false},
+        {"score", 0.4},
+        {"feedback", "Builtin reviewer (flaky-" + std::to_string(flaky)
+                         + ") rejects attempt " + std::to_string(attempt)
+                         + " on purpose: expand the part about "
+                         + (kws.empty() ? std::string{"the goal"} : kws.back())
+                         + "."}};
   double coverage = kws.empty() ? 1.0 : double(hits) / double(kws.size());
   double score = std::min(0.95, 0.6 + 0.35 * coverage);
   score = static_cast<int>(score * 100) / 100.0;
@@ -516,8 +528,8 @@ void builtin_provider::complete(const llm_request& req,
   if (req.step == "split") {
     r.text = builtin_split(text::section(req.user, "Goal")).dump(2);
   } else if (req.step == "dependencies") {
-    auto subtasks = json::parse(text::section(req.user, "Subtasks"), nullptr,
-                                false);
+    auto subtasks
+        = json::parse(text::section(req.user, "Subtasks"), nullptr, false);
     r.text = builtin_dependencies(subtasks).dump(2);
   } else if (req.step == "execute") {
     r.text = builtin_execute(req.system, req.user);
@@ -532,8 +544,8 @@ void builtin_provider::complete(const llm_request& req,
   }
   r.ok = true;
   // Rough token counts: about four characters per token.
-  r.input_tokens = static_cast<int64_t>(
-    (req.system.size() + req.user.size() + 3) / 4);
+  r.input_tokens
+      = static_cast<int64_t>((req.system.size() + req.user.size() + 3) / 4);
   r.output_tokens = static_cast<int64_t>((r.text.size() + 3) / 4);
   done(std::move(r));
 }

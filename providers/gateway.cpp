@@ -4,12 +4,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
-#include <optional>
-#include <tuple>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <random>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace orchflow {
@@ -19,9 +19,9 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 int64_t ms_since(clock_type::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           clock_type::now() - t)
-    .count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now()
+                                                               - t)
+      .count();
 }
 
 /// One call in flight.
@@ -152,8 +152,8 @@ struct llm_gateway::impl {
     res.retryable = r.retryable;
     res.latency_ms = ms_since(j->started);
     if (r.retryable && res.attempts > 1)
-      res.error += " (gave up after " + std::to_string(res.attempts)
-                   + " attempts)";
+      res.error
+          += " (gave up after " + std::to_string(res.attempts) + " attempts)";
     j->done(std::move(res));
   }
 };

@@ -76,7 +76,7 @@ public:
   /// Starts one transport attempt; calls `done` exactly once.
   virtual void complete(const llm_request& req,
                         std::function<void(provider_reply)> done)
-    = 0;
+      = 0;
 };
 
 } // namespace orchflow

@@ -9,26 +9,33 @@ namespace orchflow::text {
 namespace {
 
 constexpr std::array<std::string_view, 60> stop_words{
-  "about", "above", "after", "again", "also", "among", "and", "been",
-  "before", "being", "both", "could", "does", "each", "every", "from",
-  "have", "into", "just", "make", "many", "more", "most", "much", "must",
-  "only", "other", "ours", "over", "same", "should", "some", "such", "than",
-  "that", "their", "them", "then", "there", "these", "they", "this", "those",
-  "through", "under", "until", "very", "what", "when", "where", "which",
-  "while", "with", "within", "without", "would", "your", "yours", "will",
-  "task"};
+    "about", "above",   "after",  "again", "also",   "among",   "and",
+    "been",  "before",  "being",  "both",  "could",  "does",    "each",
+    "every", "from",    "have",   "into",  "just",   "make",    "many",
+    "more",  "most",    "much",   "must",  "only",   "other",   "ours",
+    "over",  "same",    "should", "some",  "such",   "than",    "that",
+    "their", "them",    "then",   "there", "these",  "they",    "this",
+    "those", "through", "under",  "until", "very",   "what",    "when",
+    "where", "which",   "while",  "with",  "within", "without", "would",
+    "your",  "yours",   "will",   "task"};
 
 bool is_stop(std::string_view w) {
-  return std::find(stop_words.begin(), stop_words.end(), w)
-         != stop_words.end();
+  return std::find(stop_words.begin(), stop_words.end(), w) != stop_words.end();
 }
 
 constexpr std::array<std::string_view, 12> section_names{
-  "Goal",   "Agents",    "Human steps requested",
-  "Reply format", "Subtasks", "Your task",
-  "Inputs", "Feedback on the previous attempt",
-  "Attempt", "Task",     "Output to evaluate",
-  "Task outputs"};
+    "Goal",
+    "Agents",
+    "Human steps requested",
+    "Reply format",
+    "Subtasks",
+    "Your task",
+    "Inputs",
+    "Feedback on the previous attempt",
+    "Attempt",
+    "Task",
+    "Output to evaluate",
+    "Task outputs"};
 
 } // namespace
 
@@ -140,7 +147,8 @@ std::string one_line(std::string_view x) {
 std::string capitalize(std::string_view x) {
   std::string out{x};
   if (!out.empty())
-    out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+    out[0]
+        = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
   return out;
 }
 
