@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <optional>
 #include <stdexcept>
@@ -153,10 +154,10 @@ private:
     response res;
     res.status = status;
     res.body = error_body(code, detail);
-    write(std::move(res), true);
+    write(std::move(res), true, true);
   }
 
-  void write(response res, bool close) {
+  void write(response res, bool close, bool linger = false) {
     auto msg = std::make_shared<bhttp::response<bhttp::string_body>>();
     msg->version(version_ == 10 ? 10 : 11);
     msg->result(static_cast<unsigned>(res.status));
@@ -170,8 +171,10 @@ private:
     msg->prepare_payload();
     stream_.expires_after(std::chrono::seconds(opts_.timeout_s));
     bhttp::async_write(stream_, *msg,
-                       [self = shared_from_this(), msg,
-                        close](beast::error_code ec, std::size_t) {
+                       [self = shared_from_this(), msg, close,
+                        linger](beast::error_code ec, std::size_t) {
+                         if (linger && !ec)
+                           return self->linger_close();
                          if (ec || close)
                            return self->do_close();
                          self->do_read();
@@ -183,6 +186,24 @@ private:
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
+  /// Closes after an error answer without resetting the connection: the
+  /// client may still be sending the body we refused, and closing with
+  /// unread data would make its kernel drop our answer. Reads and discards
+  /// up to 4 MiB for at most 2 s first.
+  void linger_close() {
+    do_close();
+    if (drained_ > 4 * 1024 * 1024)
+      return;
+    stream_.expires_after(std::chrono::seconds(2));
+    stream_.async_read_some(
+      net::buffer(scratch_),
+      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        self->drained_ += n;
+        if (!ec)
+          self->linger_close();
+      });
+  }
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -190,6 +211,8 @@ private:
   const handler& handler_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
+  std::array<char, 16384> scratch_;
+  size_t drained_ = 0;
 };
 
 } // namespace

@@ -35,9 +35,11 @@ TEST_F(FlowTest, SeedFlowPausesForHumansAndCompletes) {
   EXPECT_NE(t1["question"].get<std::string>().find("brand voice"),
             std::string::npos);
   // No AI task ran before the answers.
-  for (auto& [tid, t] : doc["subtasks"].items())
-    if (t["kind"] == "ai")
+  for (auto& [tid, t] : doc["subtasks"].items()) {
+    if (t["kind"] == "ai") {
       EXPECT_EQ(t["state"], "pending") << tid;
+    }
+  }
   // The plan is a real graph: some task has two dependencies, and two
   // tasks share a dependency (parallel branches).
   bool fan_in = false;

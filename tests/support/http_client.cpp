@@ -92,11 +92,9 @@ http_client::request(const std::string& method, const std::string& target,
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (fd_ < 0)
       connect();
-    if (!send_all(fd_, req)) {
-      ::close(fd_);
-      fd_ = -1;
-      continue;
-    }
+    // A server may answer (413) and close before reading all of the body:
+    // read its answer even when sending failed halfway.
+    send_all(fd_, req);
     std::string buf;
     char chunk[65536];
     size_t header_end = std::string::npos;
