@@ -1,6 +1,7 @@
 #include "actors/task_actor.hpp"
 
 #include "events/error.hpp"
+#include "events/json_util.hpp"
 #include "events/time.hpp"
 #include "events/types.hpp"
 
@@ -114,7 +115,7 @@ task_actor_impl(task_actor::stateful_pointer<task_state> self,
         record(
             self, std::move(*events),
             [self, reply] {
-              reply->send(200, render_task(self->state.task).dump());
+              reply->send(200, dump_safe(render_task(self->state.task)));
               self->quit();
             },
             reply);

@@ -1,6 +1,7 @@
 #include "events/codec.hpp"
 
 #include "events/error.hpp"
+#include "events/json_util.hpp"
 
 #include <array>
 #include <cstring>
@@ -103,7 +104,7 @@ std::string encode_event(const event& e) {
   body += e.type;
   put(body, static_cast<uint8_t>(sub.size()));
   body += sub;
-  body += e.data.dump();
+  body += dump_safe(e.data);
   std::string out;
   out.reserve(body.size() + 5);
   put(out, envelope_format);

@@ -83,6 +83,12 @@ inline std::vector<std::string> get_strings(const nlohmann::json& j,
   return result;
 }
 
+/// Serializes without ever throwing: invalid UTF-8 in strings becomes
+/// U+FFFD. Use it wherever a throw would kill an actor or the writer.
+inline std::string dump_safe(const nlohmann::json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 /// Returns `j[key]` if present, else null.
 inline const nlohmann::json& get_json(const nlohmann::json& j,
                                       std::string_view key) {

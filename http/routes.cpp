@@ -5,6 +5,7 @@
 #include "events/error.hpp"
 #include "events/event_store.hpp"
 #include "events/ids.hpp"
+#include "events/json_util.hpp"
 #include "http/json_input.hpp"
 #include "projections/read_model.hpp"
 #include "projections/run_view.hpp"
@@ -279,7 +280,7 @@ void api::handle(request req, responder respond) const {
               error_response(500, "storage_error", render(events.error())));
         run_view v;
         apply_all(v, *events);
-        return respond(json_response(200, render_run(v).dump()));
+        return respond(json_response(200, dump_safe(render_run(v))));
       }
       return respond(json_response(200, *run->document));
     }
@@ -313,7 +314,7 @@ void api::handle(request req, responder respond) const {
     for (auto& e : *events)
       xs.push_back(render_event(e));
     return respond(json_response(
-        200, json{{"run_id", run_id}, {"events", std::move(xs)}}.dump()));
+        200, dump_safe(json{{"run_id", run_id}, {"events", std::move(xs)}})));
   }
   if (p.size() == 5 && p[2] == "tasks" && p[4] == "complete") {
     if (m != "POST")

@@ -196,12 +196,12 @@ private:
       return;
     stream_.expires_after(std::chrono::seconds(2));
     stream_.async_read_some(
-      net::buffer(scratch_),
-      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-        self->drained_ += n;
-        if (!ec)
-          self->linger_close();
-      });
+        net::buffer(scratch_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->drained_ += n;
+          if (!ec)
+            self->linger_close();
+        });
   }
 
   beast::tcp_stream stream_;

@@ -49,9 +49,11 @@ void read_model::render(const std::string& run_id, run_entry& entry) {
     return;
   auto& v = *entry.view;
   entry.status = v.status;
-  entry.document = std::make_shared<const std::string>(render_run(v).dump());
-  entry.tasks = std::make_shared<const std::string>(render_tasks(v).dump());
-  entry.summary = std::make_shared<const std::string>(render_summary(v).dump());
+  entry.document
+      = std::make_shared<const std::string>(dump_safe(render_run(v)));
+  entry.tasks = std::make_shared<const std::string>(dump_safe(render_tasks(v)));
+  entry.summary
+      = std::make_shared<const std::string>(dump_safe(render_summary(v)));
   if (v.terminal())
     entry.view.reset();
   (void)run_id;
@@ -112,13 +114,13 @@ read_model::rows_for(const std::vector<std::string>& runs,
              {"status", entry.status},
              {"created_at", entry.created_at},
              {"document", *entry.document}};
-    rows.push_back({std::string{run_prefix} + id, row.dump()});
+    rows.push_back({std::string{run_prefix} + id, dump_safe(row)});
   }
   for (auto& id : accounts) {
     json row{{"account_id", id}};
     if (auto i = accounts_.find(id); i != accounts_.end())
       row["key_hash"] = i->second.key_hash;
-    rows.push_back({std::string{account_prefix} + id, row.dump()});
+    rows.push_back({std::string{account_prefix} + id, dump_safe(row)});
   }
   return rows;
 }

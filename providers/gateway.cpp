@@ -1,5 +1,7 @@
 #include "providers/gateway.hpp"
 
+#include "providers/text.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -127,6 +129,9 @@ struct llm_gateway::impl {
   void handle(const job_ptr& j, provider_reply r) {
     auto& res = j->result;
     res.attempts = j->req.transport_attempt;
+    // Vendor text is untrusted bytes: make it valid UTF-8 once, here.
+    text::sanitize_utf8(r.text);
+    text::sanitize_utf8(r.error);
     if (r.ok) {
       res.ok = true;
       res.text = std::move(r.text);

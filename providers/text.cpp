@@ -121,6 +121,9 @@ std::string first_sentence(std::string_view x) {
 std::string truncate(std::string_view x, size_t n) {
   if (x.size() <= n)
     return std::string{x};
+  // Never end inside a multi-byte sequence.
+  while (n > 0 && (static_cast<unsigned char>(x[n]) & 0xC0) == 0x80)
+    --n;
   auto cut = x.substr(0, n);
   auto space = cut.find_last_of(' ');
   if (space != std::string_view::npos && space > n / 2)
@@ -150,6 +153,44 @@ std::string capitalize(std::string_view x) {
     out[0]
         = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
   return out;
+}
+
+void sanitize_utf8(std::string& x) {
+  std::string out;
+  out.reserve(x.size());
+  size_t i = 0;
+  bool changed = false;
+  while (i < x.size()) {
+    auto c = static_cast<unsigned char>(x[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
+    bool ok = len > 0 && i + len <= x.size();
+    for (size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(x[i + k]) & 0xC0) == 0x80;
+    if (ok && len == 2)
+      ok = c >= 0xC2; // no overlong forms
+    if (ok && len == 3) {
+      auto c1 = static_cast<unsigned char>(x[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+    }
+    if (ok && len == 4) {
+      auto c1 = static_cast<unsigned char>(x[i + 1]);
+      ok = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    if (ok) {
+      out.append(x, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      changed = true;
+      ++i;
+    }
+  }
+  if (changed)
+    x = std::move(out);
 }
 
 std::string section(std::string_view prompt, std::string_view name) {

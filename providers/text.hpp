@@ -32,7 +32,8 @@ bool mentions(std::string_view haystack, std::string_view word);
 /// The first sentence (up to the first ". ", "! ", "? " or newline).
 std::string first_sentence(std::string_view x);
 
-/// Cuts `x` to at most `n` bytes on a word boundary, adding "..." if cut.
+/// Cuts `x` to at most `n` bytes on a word boundary (never inside a UTF-8
+/// sequence), adding "..." if cut.
 std::string truncate(std::string_view x, size_t n);
 
 /// Collapses all whitespace runs into single spaces.
@@ -40,6 +41,9 @@ std::string one_line(std::string_view x);
 
 /// Uppercases the first letter.
 std::string capitalize(std::string_view x);
+
+/// Replaces every invalid UTF-8 sequence by U+FFFD, in place.
+void sanitize_utf8(std::string& x);
 
 /// Returns the body of the `## <name>` section of a prompt built from
 /// config/prompts.json, or an empty string.

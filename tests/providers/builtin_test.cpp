@@ -171,3 +171,32 @@ TEST(BuiltinTest, ProviderErrorsThenSucceeds) {
 
 } // namespace
 } // namespace orchflow
+
+#include "providers/text.hpp"
+
+namespace orchflow {
+namespace {
+
+TEST(TextTest, TruncateNeverSplitsACharacter) {
+  std::string s = "ééééé"; // two bytes each
+  for (size_t n = 1; n < s.size(); ++n) {
+    auto t = text::truncate(s, n);
+    auto copy = t;
+    text::sanitize_utf8(copy);
+    EXPECT_EQ(copy, t) << n;
+  }
+}
+
+TEST(TextTest, SanitizeReplacesInvalidSequences) {
+  std::string bad = "ok \xC0\xAF \xED\xA0\x80 \x80 end\xF0\x9F";
+  text::sanitize_utf8(bad);
+  EXPECT_FALSE(nlohmann::json(bad).dump().empty()); // would throw if invalid
+  EXPECT_EQ(bad.rfind("ok ", 0), 0u);
+  std::string good = "héllo 🎉";
+  auto copy = good;
+  text::sanitize_utf8(copy);
+  EXPECT_EQ(copy, good);
+}
+
+} // namespace
+} // namespace orchflow
