@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 namespace {
@@ -49,16 +50,21 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
   std::atomic<engine*> eng{nullptr};
-  http::api routes{eng, cfg};
+  std::unique_ptr<http::server> srv_ptr;
+  http::api routes{eng, cfg, [&srv_ptr](std::function<void()> f) {
+                     srv_ptr->offload(std::move(f));
+                   }};
   http::server_options sopts;
   sopts.host = cfg.listen_host;
   sopts.port = cfg.listen_port;
   sopts.threads = cfg.http_threads;
   sopts.max_body_bytes = cfg.max_body_bytes;
   sopts.timeout_s = cfg.http_timeout_s;
-  http::server srv{sopts, [&routes](http::request req, http::responder res) {
-                     routes.handle(std::move(req), std::move(res));
-                   }};
+  srv_ptr = std::make_unique<http::server>(
+      sopts, [&routes](http::request req, http::responder res) {
+        routes.handle(std::move(req), std::move(res));
+      });
+  auto& srv = *srv_ptr;
   try {
     srv.start();
   } catch (const std::exception& e) {

@@ -273,14 +273,17 @@ void api::handle(request req, responder respond) const {
         int64_t at = 0;
         if (auto bad = int_param(t, "at_seq", 0, INT64_MAX, at))
           return respond(std::move(*bad));
-        auto events
-            = eng->store().read_partition(run_id, 0, static_cast<size_t>(at));
-        if (!events)
-          return respond(
-              error_response(500, "storage_error", render(events.error())));
-        run_view v;
-        apply_all(v, *events);
-        return respond(json_response(200, dump_safe(render_run(v))));
+        // Replay reads the log: off the I/O thread.
+        return offload_([eng, run_id, at, respond = std::move(respond)] {
+          auto events
+              = eng->store().read_partition(run_id, 0, static_cast<size_t>(at));
+          if (!events)
+            return respond(
+                error_response(500, "storage_error", render(events.error())));
+          run_view v;
+          apply_all(v, *events);
+          respond(json_response(200, dump_safe(render_run(v))));
+        });
       }
       return respond(json_response(200, *run->document));
     }
@@ -305,16 +308,18 @@ void api::handle(request req, responder respond) const {
       return respond(std::move(*bad));
     if (auto bad = int_param(t, "limit", 1, 1000, limit))
       return respond(std::move(*bad));
-    auto events = eng->store().read_partition(
-        run_id, static_cast<uint64_t>(after), static_cast<size_t>(limit));
-    if (!events)
-      return respond(
-          error_response(500, "storage_error", render(events.error())));
-    json xs = json::array();
-    for (auto& e : *events)
-      xs.push_back(render_event(e));
-    return respond(json_response(
-        200, dump_safe(json{{"run_id", run_id}, {"events", std::move(xs)}})));
+    return offload_([eng, run_id, after, limit, respond = std::move(respond)] {
+      auto events = eng->store().read_partition(
+          run_id, static_cast<uint64_t>(after), static_cast<size_t>(limit));
+      if (!events)
+        return respond(
+            error_response(500, "storage_error", render(events.error())));
+      json xs = json::array();
+      for (auto& e : *events)
+        xs.push_back(render_event(e));
+      respond(json_response(
+          200, dump_safe(json{{"run_id", run_id}, {"events", std::move(xs)}})));
+    });
   }
   if (p.size() == 5 && p[2] == "tasks" && p[4] == "complete") {
     if (m != "POST")

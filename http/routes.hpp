@@ -4,6 +4,7 @@
 #include "http/server.hpp"
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 namespace orchflow {
@@ -20,7 +21,9 @@ class api {
 public:
   /// `eng` is null until recovery finished (every route but /health
   /// answers 503 meanwhile).
-  api(const std::atomic<engine*>& eng, const server_config& cfg);
+  /// `offload` runs blocking work (log reads) off the I/O threads.
+  api(const std::atomic<engine*>& eng, const server_config& cfg,
+      std::function<void(std::function<void()>)> offload);
 
   /// Handles one request; never throws, never blocks on actors.
   void handle(request req, responder respond) const;
@@ -28,6 +31,7 @@ public:
 private:
   const std::atomic<engine*>& engine_;
   const server_config& cfg_;
+  std::function<void(std::function<void()>)> offload_;
 };
 
 /// The server's version string.

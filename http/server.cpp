@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
@@ -220,6 +221,7 @@ private:
 struct server::impl {
   server_options opts;
   handler h;
+  net::thread_pool blocking{2};
   net::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
@@ -293,6 +295,11 @@ void server::stop() {
   for (auto& t : i.threads)
     t.join();
   i.threads.clear();
+  i.blocking.join();
+}
+
+void server::offload(std::function<void()> f) {
+  net::post(impl_->blocking, std::move(f));
 }
 
 } // namespace orchflow::http

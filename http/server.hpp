@@ -71,6 +71,10 @@ public:
   /// Stops the server (idempotent).
   void stop();
 
+  /// Runs `f` on a small pool reserved for blocking work (disk reads of the
+  /// event log), so that I/O threads never wait on the disk. Thread-safe.
+  void offload(std::function<void()> f);
+
   struct impl;
 
 private:
