@@ -154,8 +154,9 @@ response not_found(const std::string& what, const std::string& id) {
 
 } // namespace
 
-api::api(const std::atomic<engine*>& eng, const server_config& cfg)
-    : engine_(eng), cfg_(cfg) {
+api::api(const std::atomic<engine*>& eng, const server_config& cfg,
+         std::function<void(std::function<void()>)> offload)
+    : engine_(eng), cfg_(cfg), offload_(std::move(offload)) {
   // nop
 }
 
