@@ -20,7 +20,10 @@ struct engine_context {
   event_store* store = nullptr;
   llm_gateway* gateway = nullptr;
   read_model* reads = nullptr;
+  http_transport* transport = nullptr;
   const server_config* cfg = nullptr;
+  /// Set once at start, before any run actor exists.
+  webhook_actor webhooks;
 };
 
 /// Continuations of an actor's appends, in submission order: the store

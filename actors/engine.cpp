@@ -2,6 +2,7 @@
 
 #include "actors/context.hpp"
 #include "actors/supervisor.hpp"
+#include "actors/webhooks.hpp"
 #include "events/error.hpp"
 #include "providers/builtin.hpp"
 
@@ -18,6 +19,7 @@ struct engine::impl {
   std::unique_ptr<event_store> store;
   std::unique_ptr<read_model> reads;
   std::unique_ptr<llm_gateway> gateway;
+  std::unique_ptr<http_transport> transport;
   engine_context ctx;
   caf::actor_system_config sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
@@ -27,8 +29,12 @@ struct engine::impl {
     if (supervisor)
       caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
     supervisor = nullptr;
+    if (ctx.webhooks)
+      caf::anon_send_exit(ctx.webhooks, caf::exit_reason::user_shutdown);
+    ctx.webhooks = nullptr;
     sys.reset(); // waits for every actor to finish
     gateway.reset();
+    transport.reset();
     store.reset(); // drains the writer
   }
 };
@@ -62,6 +68,8 @@ caf::expected<std::unique_ptr<engine>> engine::start(const server_config& cfg) {
   gopts.backoff_cap_ms = cfg.llm_backoff_cap_ms;
   ptr->gateway = std::make_unique<llm_gateway>(gopts);
   ptr->gateway->add_provider("builtin", std::make_unique<builtin_provider>());
+  ptr->transport = std::make_unique<http_transport>();
+  ptr->ctx.transport = ptr->transport.get();
   ptr->ctx.store = ptr->store.get();
   ptr->ctx.gateway = ptr->gateway.get();
   ptr->ctx.reads = ptr->reads.get();
@@ -70,6 +78,7 @@ caf::expected<std::unique_ptr<engine>> engine::start(const server_config& cfg) {
                    static_cast<size_t>(cfg.worker_threads));
   ptr->sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   ptr->sys = std::make_unique<caf::actor_system>(ptr->sys_cfg);
+  ptr->ctx.webhooks = ptr->sys->spawn(webhooks_impl, &ptr->ctx);
   auto active = ptr->reads->active_runs();
   if (!active.empty())
     spdlog::info("recovering {} runs that were not finished", active.size());

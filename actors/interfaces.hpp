@@ -6,6 +6,7 @@
 
 #include "actors/reply.hpp"
 #include "events/event.hpp"
+#include "providers/http_transport.hpp"
 #include "providers/provider.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -26,12 +27,17 @@ CAF_ADD_ATOM(orchflow, orchflow::atom, appended, "appended")
 CAF_ADD_ATOM(orchflow, orchflow::atom, llm, "llm")
 CAF_ADD_ATOM(orchflow, orchflow::atom, task_upd, "task_upd")
 CAF_ADD_ATOM(orchflow, orchflow::atom, recover, "recover")
+CAF_ADD_ATOM(orchflow, orchflow::atom, deliver, "deliver")
+CAF_ADD_ATOM(orchflow, orchflow::atom, posted, "posted")
+CAF_ADD_ATOM(orchflow, orchflow::atom, retry, "retry")
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::event_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::reply_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::llm_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::run_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::account_spec)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::webhook_delivery)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::http_outcome)
 
 namespace orchflow {
 
@@ -49,6 +55,20 @@ using task_actor = caf::typed_actor<
     caf::reacts_to<atom::appended, caf::error>,
     // The gateway answered an LLM call.
     caf::reacts_to<atom::llm, llm_result>>;
+
+/// The WEBHOOKS actor interface: the one writer of the `webhooks` stream;
+/// delivers notifications at least once, retrying with backoff.
+using webhook_actor = caf::typed_actor<
+    // Delivers a queued notification (new, or pending at recovery).
+    caf::reacts_to<atom::deliver, webhook_delivery>,
+    // The transport answered a POST (delivery id, outcome).
+    caf::reacts_to<atom::posted, std::string, http_outcome>,
+    // Time to try a delivery again (delivery id).
+    caf::reacts_to<atom::retry, std::string>,
+    // The event store committed the oldest pending append.
+    caf::reacts_to<atom::appended, event_batch_ptr>,
+    // The oldest pending append failed.
+    caf::reacts_to<atom::appended, caf::error>>;
 
 /// The RUN actor interface: one per run that is not terminal.
 using run_actor = caf::typed_actor<

@@ -34,6 +34,16 @@ struct run_spec {
   nlohmann::json data;
 };
 
+/// A notification to POST to a client's webhook_url.
+struct webhook_delivery {
+  /// Stable across retries and restarts (the webhook-id header).
+  std::string delivery_id;
+  std::string run_id;
+  std::string url;
+  /// The JSON body, exactly as sent every time.
+  std::string body;
+};
+
 /// A validated registration: name and email.
 struct account_spec {
   std::string name;

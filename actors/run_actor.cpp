@@ -2,6 +2,7 @@
 
 #include "actors/task_actor.hpp"
 #include "events/error.hpp"
+#include "events/json_util.hpp"
 #include "events/time.hpp"
 #include "events/types.hpp"
 
@@ -26,20 +27,69 @@ bool closes(const event_batch& events) {
   });
 }
 
+/// The notification event of a status change, if the run has a webhook.
+const char* notification_of(const event& e) {
+  if (e.type == ev::run_waiting_human)
+    return "waiting_human";
+  if (e.type == ev::run_completed)
+    return "completed";
+  if (e.type == ev::run_failed)
+    return "failed";
+  if (e.type == ev::run_cancelled)
+    return "cancelled";
+  return nullptr;
+}
+
 /// Appends to the run's stream, folds at once (single writer), and once
-/// durable runs `then`, then advances.
+/// durable runs `then`, hands queued notifications to the webhook actor,
+/// and advances. Status changes carry their webhook.queued outbox entry in
+/// the same atomic append.
 void record(self_ptr self, event_batch events, std::function<void()> then = {},
             reply_ptr fail_reply = nullptr) {
   auto& st = self->state;
-  auto expected = st.view.version;
+  auto& v = st.view;
+  auto expected = v.version;
   bool close = closes(events);
-  stamp(events, st.view.run_id, expected);
-  for (auto& e : events)
-    apply(st.view, e);
+  auto version = expected;
+  event_batch out;
+  std::vector<webhook_delivery> deliveries;
+  for (auto& e : events) {
+    e.stream = v.run_id;
+    e.seq = ++version;
+    apply(v, e);
+    auto* what = notification_of(e);
+    auto ts = e.ts;
+    out.push_back(std::move(e));
+    if (what == nullptr || !v.webhook_url)
+      continue;
+    webhook_delivery d;
+    d.delivery_id = v.run_id + "." + std::to_string(version + 1);
+    d.run_id = v.run_id;
+    d.url = *v.webhook_url;
+    json payload{{"run_id", v.run_id},
+                 {"event", what},
+                 {"status", v.status},
+                 {"waiting_tasks", waiting_tasks(v)},
+                 {"timestamp", format_rfc3339(ts)}};
+    d.body = dump_safe(payload);
+    auto q = make_event(ev::webhook_queued, ts,
+                        json{{"delivery_id", d.delivery_id},
+                             {"url", d.url},
+                             {"event", what},
+                             {"payload", std::move(payload)}});
+    q.stream = v.run_id;
+    q.seq = ++version;
+    apply(v, q);
+    out.push_back(std::move(q));
+    deliveries.push_back(std::move(d));
+  }
   persist(
-      run_actor{self}, *st.ctx, st.pending, st.view.run_id, expected,
-      std::move(events), close,
-      [self, then = std::move(then)](const event_batch_ptr&) {
+      run_actor{self}, *st.ctx, st.pending, v.run_id, expected, std::move(out),
+      close,
+      [self, then = std::move(then),
+       deliveries = std::move(deliveries)](const event_batch_ptr&) {
+        for (auto& d : deliveries)
+          self->send(self->state.ctx->webhooks, atom::deliver_v, d);
         if (then)
           then();
         advance(self);

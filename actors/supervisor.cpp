@@ -82,6 +82,10 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
   });
   for (auto& id : active)
     recover(self, id);
+  // Notifications that were queued but not delivered before the restart.
+  for (auto& w : ctx->reads->pending_webhooks())
+    self->send(ctx->webhooks, atom::deliver_v,
+               webhook_delivery{w.delivery_id, w.run_id, w.url, w.body});
   return {
       [self](atom::create, run_spec& spec, reply_ptr& reply) {
         run_view view;

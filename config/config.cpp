@@ -63,6 +63,12 @@ void set_option(server_config& cfg, const std::string& key,
     cfg.llm_backoff_cap_ms = to_int(key, val, 0, 600000);
   else if (key == "eval_max_retries")
     cfg.eval_max_retries = to_int(key, val, 0, 10);
+  else if (key == "webhook_max_attempts")
+    cfg.webhook_max_attempts = to_int(key, val, 1, 100);
+  else if (key == "webhook_backoff_ms")
+    cfg.webhook_backoff_ms = to_int(key, val, 0, 3600000);
+  else if (key == "webhook_timeout_ms")
+    cfg.webhook_timeout_ms = to_int(key, val, 100, 600000);
   else if (key == "sync")
     cfg.sync = to_bool(key, val);
   else if (key == "log_level")
@@ -122,12 +128,24 @@ server_config load_config(int argc, char** argv) {
       file = argv[i + 1];
   if (!file.empty())
     load_file(cfg, file);
-  static const char* keys[]
-      = {"listen",           "data_dir",       "mode",
-         "default_provider", "default_model",  "http_threads",
-         "worker_threads",   "max_body_bytes", "http_timeout_s",
-         "llm_max_attempts", "llm_backoff_ms", "llm_backoff_cap_ms",
-         "eval_max_retries", "sync",           "log_level"};
+  static const char* keys[] = {"listen",
+                               "data_dir",
+                               "mode",
+                               "default_provider",
+                               "default_model",
+                               "http_threads",
+                               "worker_threads",
+                               "max_body_bytes",
+                               "http_timeout_s",
+                               "llm_max_attempts",
+                               "llm_backoff_ms",
+                               "llm_backoff_cap_ms",
+                               "eval_max_retries",
+                               "webhook_max_attempts",
+                               "webhook_backoff_ms",
+                               "webhook_timeout_ms",
+                               "sync",
+                               "log_level"};
   for (auto* key : keys) {
     std::string env = "ORCHFLOW_";
     for (const char* c = key; *c; ++c)

@@ -38,6 +38,12 @@ struct server_config {
   int llm_backoff_cap_ms = 30000;
   /// Retries after a failed self-evaluation before a human takes over.
   int eval_max_retries = 2;
+  /// Delivery attempts per webhook notification before it is abandoned.
+  int webhook_max_attempts = 10;
+  /// First webhook retry delay; doubles per attempt up to 10 minutes.
+  int webhook_backoff_ms = 1000;
+  /// Timeout of one webhook POST.
+  int webhook_timeout_ms = 10000;
   /// Sync the WAL before acknowledging (never turn off in production).
   bool sync = true;
   /// trace, debug, info, warn, error (ORCHFLOW_LOG_LEVEL).

@@ -69,7 +69,6 @@ struct event_store::impl {
   std::atomic<uint64_t> global_seq{0};
   std::unordered_map<std::string, uint64_t> stream_versions;
   std::unordered_map<std::string, uint64_t> partition_seqs;
-  std::unordered_set<std::string> loaded_partitions;
   std::unordered_set<std::string> closed_partitions;
   std::atomic<uint64_t> checkpoint{0};
 
@@ -88,30 +87,46 @@ struct event_store::impl {
       db->Close();
   }
 
-  /// Loads the versions of a partition and of all its streams into the
-  /// caches (writer thread only).
-  caf::error load_partition(const std::string& partition) {
-    if (loaded_partitions.count(partition) != 0)
+  /// Loads the last pseq of a partition and the version of `stream` into
+  /// the caches (writer thread only). Reads backwards from the partition's
+  /// end until it finds the stream, so long single-stream partitions
+  /// (accounts, webhooks) cost one read.
+  caf::error load_versions(const std::string& partition,
+                           const std::string& stream) {
+    bool have_partition = partition_seqs.count(partition) != 0;
+    bool have_stream = stream_versions.count(stream) != 0;
+    if (have_partition && have_stream)
       return caf::none;
     auto prefix = partition + '\0';
-    auto bound = upper_bound_of(prefix);
-    rocksdb::Slice ub{bound};
+    rocksdb::Slice lb{prefix};
     rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &ub;
+    ro.iterate_lower_bound = &lb;
     std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, events_cf)};
     uint64_t pseq = 0;
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
+    uint64_t version = 0;
+    bool found = false;
+    for (it->SeekForPrev(partition_key(partition, UINT64_MAX)); it->Valid();
+         it->Prev()) {
       auto val = it->value();
       auto ev = decode_event(partition, {val.data(), val.size()});
       if (!ev)
         return std::move(ev.error());
-      pseq = ev->pseq;
-      stream_versions[ev->stream] = ev->seq;
+      if (pseq == 0)
+        pseq = ev->pseq;
+      if (ev->stream == stream) {
+        version = ev->seq;
+        found = true;
+        break;
+      }
+      if (have_stream)
+        break;
     }
     if (!it->status().ok())
       return to_error(it->status(), "reading a partition");
-    partition_seqs[partition] = pseq;
-    loaded_partitions.insert(partition);
+    if (!have_partition)
+      partition_seqs[partition] = pseq;
+    if (!have_stream)
+      stream_versions[stream] = found ? version : 0;
     return caf::none;
   }
 
@@ -152,7 +167,7 @@ struct event_store::impl {
                                     "run " + partition + " is already over");
         continue;
       }
-      if (auto err = load_partition(partition)) {
+      if (auto err = load_versions(partition, req.stream)) {
         errors[i] = std::move(err);
         continue;
       }
@@ -210,7 +225,6 @@ struct event_store::impl {
         else
           ++it;
       partition_seqs.erase(p);
-      loaded_partitions.erase(p);
     }
     std::vector<event_batch_ptr> committed;
     for (auto& b : staged)

@@ -68,4 +68,20 @@ constexpr const char* task_completed = "task.completed";
 /// {error}
 constexpr const char* task_failed = "task.failed";
 
+// -- webhooks
+// -------------------------------------------------------------------
+
+/// {delivery_id, url, event, payload} (run stream, in the same append as the
+/// status change it reports): the outbox entry of a notification.
+constexpr const char* webhook_queued = "webhook.queued";
+/// {delivery_id, run_id, attempts, status} (stream `webhooks`).
+constexpr const char* webhook_delivered = "webhook.delivered";
+/// {delivery_id, run_id, attempt, error, retry_in_ms} (stream `webhooks`).
+constexpr const char* webhook_attempt_failed = "webhook.attempt_failed";
+/// {delivery_id, run_id, attempts, error}: retries exhausted (`webhooks`).
+constexpr const char* webhook_abandoned = "webhook.abandoned";
+
+/// The stream (and partition) of the webhook dispatcher.
+constexpr const char* webhooks_stream = "webhooks";
+
 } // namespace orchflow::ev

@@ -18,6 +18,8 @@ namespace {
 
 constexpr std::string_view run_prefix = "r/";
 constexpr std::string_view account_prefix = "a/";
+constexpr std::string_view webhook_prefix = "w/";
+constexpr std::string_view webhooks_version_key = "m/webhooks_version";
 
 bool is_run(std::string_view partition) {
   return partition.rfind("run_", 0) == 0;
@@ -59,8 +61,29 @@ void read_model::render(const std::string& run_id, run_entry& entry) {
   (void)run_id;
 }
 
+void read_model::fold_webhook(const event& e) {
+  if (e.type == ev::webhook_queued) {
+    pending_webhook w;
+    w.delivery_id = get_string(e.data, "delivery_id");
+    w.run_id = std::string{partition_of(e.stream)};
+    w.url = get_string(e.data, "url");
+    w.body = dump_safe(get_json(e.data, "payload"));
+    touched_webhooks_[w.delivery_id] = true;
+    webhooks_[w.delivery_id] = std::move(w);
+  } else if (e.stream == ev::webhooks_stream) {
+    webhooks_version_ = e.seq;
+    touched_webhooks_[""] = false; // persist the version
+    if (e.type == ev::webhook_delivered || e.type == ev::webhook_abandoned) {
+      auto id = get_string(e.data, "delivery_id");
+      webhooks_.erase(id);
+      touched_webhooks_[id] = false;
+    }
+  }
+}
+
 void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
                       std::vector<std::string>& touched_accounts) {
+  fold_webhook(e);
   auto partition = std::string{partition_of(e.stream)};
   if (is_account(partition)) {
     if (e.type == ev::account_registered) {
@@ -116,6 +139,21 @@ read_model::rows_for(const std::vector<std::string>& runs,
              {"document", *entry.document}};
     rows.push_back({std::string{run_prefix} + id, dump_safe(row)});
   }
+  for (auto& [id, pending] : touched_webhooks_) {
+    if (id.empty()) {
+      rows.push_back({std::string{webhooks_version_key},
+                      std::to_string(webhooks_version_)});
+      continue;
+    }
+    auto i = webhooks_.find(id);
+    if (pending && i != webhooks_.end())
+      rows.push_back({std::string{webhook_prefix} + id,
+                      dump_safe(json{{"run_id", i->second.run_id},
+                                     {"url", i->second.url},
+                                     {"body", i->second.body}})});
+    else
+      rows.push_back({std::string{webhook_prefix} + id, std::nullopt});
+  }
   for (auto& id : accounts) {
     json row{{"account_id", id}};
     if (auto i = accounts_.find(id); i != accounts_.end())
@@ -140,7 +178,9 @@ void read_model::apply(const std::vector<event_batch_ptr>& groups) {
       render(id, runs_[id]);
     position_ = std::max(position_, last);
   }
+  // Rows are built by the writer thread, the only one that mutates.
   auto rows = rows_for(touched_runs, touched_accounts);
+  touched_webhooks_.clear();
   if (auto err = store_.write_projections(rows, last))
     spdlog::warn("projection rows not persisted (rebuilt on restart): {}",
                  orchflow::render(err));
@@ -188,6 +228,20 @@ caf::error read_model::load() {
       });
   if (err)
     return err;
+  err = store_.scan_projections(
+      webhook_prefix, [&](std::string_view key, std::string_view val) {
+        auto row = json::parse(val, nullptr, false);
+        pending_webhook w;
+        w.delivery_id = std::string{key.substr(webhook_prefix.size())};
+        w.run_id = get_string(row, "run_id");
+        w.url = get_string(row, "url");
+        w.body = get_string(row, "body");
+        webhooks_[w.delivery_id] = std::move(w);
+      });
+  if (err)
+    return err;
+  if (auto v = store_.get_projection(webhooks_version_key); v && *v)
+    webhooks_version_ = std::stoull(**v);
   std::stable_sort(created.begin(), created.end());
   for (auto& [ts, id] : created) {
     order_.push_back(id);
@@ -205,6 +259,7 @@ caf::error read_model::catch_up() {
   std::vector<std::string> touched_runs;
   std::vector<std::string> touched_accounts;
   std::set<std::string> rebuilt;
+  auto checkpoint = position_;
   for (;;) {
     auto chunk = store_.read_global(position_, 4096);
     if (!chunk)
@@ -226,6 +281,9 @@ caf::error read_model::catch_up() {
         bool known = static_cast<bool>(entry.document);
         entry.view = std::make_unique<run_view>();
         apply_all(*entry.view, *events);
+        for (auto& x : *events)
+          if (x.type == ev::webhook_queued && x.global_seq > checkpoint)
+            fold_webhook(x);
         entry.owner = entry.view->account_id;
         entry.created_at = entry.view->created_at;
         if (!known) {
@@ -250,6 +308,7 @@ caf::error read_model::catch_up() {
   for (auto& id : touched_runs)
     render(id, runs_[id]);
   auto rows = rows_for(touched_runs, touched_accounts);
+  touched_webhooks_.clear();
   auto pos = position_;
   guard.unlock();
   if (!rows.empty())
@@ -260,6 +319,8 @@ caf::error read_model::catch_up() {
 caf::error read_model::rebuild() {
   {
     std::unique_lock<std::shared_mutex> guard{mtx_};
+    webhooks_.clear();
+    webhooks_version_ = 0;
     runs_.clear();
     accounts_.clear();
     key_hashes_.clear();
@@ -344,6 +405,19 @@ size_t read_model::active_count() const {
     if (entry.view && !entry.view->terminal())
       ++n;
   return n;
+}
+
+std::vector<pending_webhook> read_model::pending_webhooks() const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  std::vector<pending_webhook> out;
+  for (auto& [id, w] : webhooks_)
+    out.push_back(w);
+  return out;
+}
+
+uint64_t read_model::webhooks_version() const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  return webhooks_version_;
 }
 
 uint64_t read_model::position() const {

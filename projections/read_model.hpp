@@ -7,6 +7,7 @@
 #include <caf/error.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -21,6 +22,14 @@ struct run_read {
   std::shared_ptr<const std::string> document;
   std::shared_ptr<const std::string> tasks;
   std::string status;
+};
+
+/// A webhook notification queued and not yet delivered or abandoned.
+struct pending_webhook {
+  std::string delivery_id;
+  std::string run_id;
+  std::string url;
+  std::string body;
 };
 
 /// The read side: accounts by API-key hash, run documents, task lists and
@@ -75,6 +84,12 @@ public:
   /// Number of runs that are not terminal.
   size_t active_count() const;
 
+  /// Notifications queued but not yet delivered or abandoned.
+  std::vector<pending_webhook> pending_webhooks() const;
+
+  /// Version of the `webhooks` stream (for its single writer).
+  uint64_t webhooks_version() const;
+
   /// The global seq of the last event folded.
   uint64_t position() const;
 
@@ -98,6 +113,7 @@ private:
 
   void fold(const event& e, std::vector<std::string>& touched_runs,
             std::vector<std::string>& touched_accounts);
+  void fold_webhook(const event& e);
   void render(const std::string& run_id, run_entry& entry);
   std::vector<projection_write>
   rows_for(const std::vector<std::string>& runs,
@@ -110,6 +126,10 @@ private:
   std::unordered_map<std::string, account_entry> accounts_;
   std::unordered_map<std::string, std::string> key_hashes_;
   std::vector<std::string> order_; // run ids in creation order
+  std::map<std::string, pending_webhook> webhooks_;
+  /// Webhook rows changed since the last persist (id -> still pending).
+  std::map<std::string, bool> touched_webhooks_;
+  uint64_t webhooks_version_ = 0;
   uint64_t position_ = 0;
 };
 
