@@ -261,8 +261,10 @@ json assign_tasks(const run_view& v) {
              {"kind", "human"},
              {"agent", ""},
              {"depends_on", json::array()},
-             {"question", "Please provide the " + fact + " for this goal: "
-                              + text::truncate(v.goal, 200)},
+             {"question",
+              "Please provide the " + fact + ". It is needed for: "
+                  + text::truncate(text::one_line(text::first_sentence(v.goal)),
+                                   160)},
              {"wait_reason", "ask"}});
   }
   // Planned subtasks, renumbered after the human questions.

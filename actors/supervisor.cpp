@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace orchflow {
@@ -67,9 +68,16 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
       auto id = i->first;
       runs.erase(i);
       if (msg.reason && msg.reason != caf::exit_reason::user_shutdown) {
-        spdlog::warn("run {} stopped ({}); recovering it from the log", id,
-                     render(msg.reason));
-        self->delayed_send(self, std::chrono::seconds(1), atom::recover_v, id);
+        // Back off exponentially (1 s .. 5 min) so a run that keeps failing
+        // cannot spin.
+        auto n = ++self->state.failures[id];
+        auto delay
+            = std::chrono::seconds(std::min(300, 1 << std::min(n - 1, 9)));
+        spdlog::warn("run {} stopped ({}); recovering it from the log in {} s",
+                     id, render(msg.reason), delay.count());
+        self->delayed_send(self, delay, atom::recover_v, id);
+      } else {
+        self->state.failures.erase(id);
       }
       return;
     }

@@ -14,6 +14,8 @@ struct supervisor_state {
   engine_context* ctx = nullptr;
   /// Live run actors by run id: at most one per run (single writer).
   std::unordered_map<std::string, run_actor> runs;
+  /// Consecutive failures per run, for the recovery back-off.
+  std::unordered_map<std::string, int> failures;
   append_queue pending;
 };
 

@@ -370,6 +370,42 @@ std::string bullets(const std::string& role,
 
 } // namespace
 
+namespace {
+
+/// The substance of a step's output: without the heading, the goal and
+/// agent lines and the list of inputs it built on.
+std::string substance(std::string_view body) {
+  std::string out;
+  bool in_inputs = false;
+  size_t pos = 0;
+  while (pos <= body.size()) {
+    auto nl = body.find('\n', pos);
+    auto line = body.substr(
+        pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? body.size() + 1 : nl + 1;
+    if (in_inputs) {
+      if (line.empty())
+        in_inputs = false;
+      continue;
+    }
+    if (line.rfind("Building on earlier work:", 0) == 0) {
+      in_inputs = true;
+      continue;
+    }
+    if (line.rfind("# ", 0) == 0 || line.rfind("Goal: ", 0) == 0
+        || line.rfind("Agent: ", 0) == 0
+        || line.rfind("No earlier outputs", 0) == 0
+        || (line.empty() && out.empty()))
+      continue;
+    out += line;
+    out += '\n';
+  }
+  auto t = text::trim(out);
+  return t.empty() ? text::trim(body) : t;
+}
+
+} // namespace
+
 std::string builtin_execute(std::string_view system, std::string_view user) {
   auto goal = text::section(user, "Goal");
   auto task = text::section(user, "Your task");
@@ -377,10 +413,20 @@ std::string builtin_execute(std::string_view system, std::string_view user) {
   auto feedback = text::section(user, "Feedback on the previous attempt");
   auto name = text::trim(task.substr(0, task.find(':')));
   auto role = role_of(system);
-  auto kws = text::keywords(task);
-  for (auto& k : text::keywords(goal))
-    if (std::find(kws.begin(), kws.end(), k) == kws.end())
-      kws.push_back(k);
+  // Topic words: the task's name without its verb, then the goal's.
+  std::vector<std::string> kws;
+  auto add = [&](std::string_view from, bool skip_verb) {
+    auto ws = text::keywords(from);
+    for (size_t i = 0; i < ws.size(); ++i) {
+      if (skip_verb && i == 0 && verb_stage(ws[i]) >= 0)
+        continue;
+      if (verb_stage(ws[i]) < 0
+          && std::find(kws.begin(), kws.end(), ws[i]) == kws.end())
+        kws.push_back(ws[i]);
+    }
+  };
+  add(name, true);
+  add(goal, false);
   std::string out = "# " + name + "\n\n";
   out += "Goal: " + text::truncate(text::one_line(goal), 300) + "\n";
   out += "Agent: " + role + " — "
@@ -492,11 +538,12 @@ std::string builtin_finalize(std::string_view user) {
     }
     auto body = outputs.substr(head_end + 1, close - head_end - 1);
     out += "## " + std::to_string(++n) + ". " + label + "\n"
-           + text::truncate(text::trim(body), 600) + "\n\n";
+           + text::truncate(substance(body), 700) + "\n\n";
     pos = close + 8;
   }
-  out += "## Next steps\nAct on the recommendations above in order; each "
-         "section names who produced it and what it built on.\n";
+  out += "## Next steps\nWork through the sections above in order: human "
+         "inputs first, then the findings, then the deliverables built on "
+         "them.\n";
   return out;
 }
 
