@@ -225,12 +225,19 @@ void on_complete(self_ptr self, const std::string& task_id, std::string& output,
                      "waiting_human can be completed.");
     return;
   }
+  if (self->state.completing.count(task_id) != 0) {
+    send_error(reply, 409, "task_not_waiting",
+               "Task " + task_id
+                   + " is already being completed by another request.");
+    return;
+  }
   auto i = self->state.tasks.find(task_id);
   if (i == self->state.tasks.end()) {
     send_error(reply, 503, "unavailable",
                "Task " + task_id + " is being recovered; retry shortly.");
     return;
   }
+  self->state.completing.insert(task_id);
   self->send(i->second, atom::complete_v, std::move(output), std::move(reply));
 }
 
@@ -262,6 +269,7 @@ void on_task_update(self_ptr self, const std::string& task_id,
     apply(st.view, e);
   if (auto* t = st.view.find_task(task_id); t && t->terminal())
     st.tasks.erase(task_id);
+  st.completing.erase(task_id);
   advance(self);
 }
 

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 
 namespace orchflow {
 
@@ -19,6 +20,8 @@ struct run_state {
   reply_ptr create_reply;
   /// Live task actors by task id.
   std::map<std::string, task_actor> tasks;
+  /// Tasks whose human output was forwarded and is not yet recorded.
+  std::set<std::string> completing;
   append_queue pending;
   bool llm_in_flight = false;
 };

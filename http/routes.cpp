@@ -50,12 +50,26 @@ public:
     // nop
   }
 
+  /// A command dropped on its way (e.g. sent to an actor that stopped a
+  /// moment before) must not leave its client hanging: it learns to retry.
+  ~responder_sink() override {
+    if (!sent_) {
+      auto res = error_response(503, "retry",
+                                "The run changed while the command was on "
+                                "its way; send it again.");
+      res.headers.emplace_back("Retry-After", "1");
+      respond_(std::move(res));
+    }
+  }
+
   void send(int status, std::string body) override {
+    sent_ = true;
     respond_(json_response(status, std::move(body)));
   }
 
 private:
   responder respond_;
+  bool sent_ = false;
 };
 
 reply_ptr sink(responder r) {

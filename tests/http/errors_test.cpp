@@ -1,3 +1,5 @@
+#include <thread>
+
 #include "support/fixture.hpp"
 
 namespace orchflow::test {
@@ -152,6 +154,40 @@ TEST_F(ErrorTest, UnknownIdsAre404AndWrongStateIs409) {
   expect_error(client->post("/api/v1/runs/" + id + "/tasks/T1/complete",
                             {{"output", "late"}}, key),
                409);
+}
+
+TEST_F(ErrorTest, ConcurrentCompletionsCompleteOnce) {
+  for (int round = 0; round < 5; ++round) {
+    auto id = start_run({{"task", "Create a blog post about AI"},
+                         {"ask_me_about", json::array({"audience"})}});
+    ASSERT_EQ(wait_status(*client, id, key, {"waiting_human"})["status"],
+              "waiting_human");
+    std::vector<int> statuses(4);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i)
+      threads.emplace_back([&, i] {
+        http_client c{server->port()};
+        statuses[i] = c.post("/api/v1/runs/" + id + "/tasks/T1/complete",
+                             {{"output", "answer " + std::to_string(i)}}, key)
+                          .status;
+      });
+    for (auto& t : threads)
+      t.join();
+    int ok = 0;
+    int winner = -1;
+    for (int i = 0; i < 4; ++i) {
+      if (statuses[i] == 200) {
+        ++ok;
+        winner = i;
+      } else {
+        EXPECT_EQ(statuses[i], 409);
+      }
+    }
+    ASSERT_EQ(ok, 1);
+    auto doc = wait_status(*client, id, key, {"completed"});
+    EXPECT_EQ(doc["subtasks"]["T1"]["output"],
+              "answer " + std::to_string(winner));
+  }
 }
 
 TEST_F(ErrorTest, AnotherAccountsRunsAre404) {
