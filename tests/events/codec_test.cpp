@@ -56,14 +56,26 @@ TEST(CodecTest, TruncationIsDetected) {
 }
 
 TEST(CodecTest, VersionOneBytesStayReadable) {
-  // A record written by format 1 on 2026-11-23: must decode forever.
-  auto e = make_event("run.created", 1763890000000, {{"task", "x"}});
-  e.stream = "run_fixture";
-  e.seq = 1;
-  e.pseq = 1;
-  e.global_seq = 1;
-  auto bytes = encode_event(e);
-  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), 1);
+  // A record as format 1 wrote it on 2026-11-23. Logs last forever: this
+  // must decode to the same event in every future version.
+  std::string hex
+      = "012dcd2e90040000000000000002000000000000000300000000000000807009b09a"
+        "01000001000b72756e2e637265617465640254317b2272756e5f6964223a2272756e"
+        "5f66697874757265222c227461736b223a2278227d";
+  std::string bytes;
+  for (size_t i = 0; i < hex.size(); i += 2)
+    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  auto e = decode_event("run_fixture", bytes);
+  ASSERT_TRUE(e) << render(e.error());
+  EXPECT_EQ(e->stream, "run_fixture/T1");
+  EXPECT_EQ(e->seq, 2u);
+  EXPECT_EQ(e->pseq, 3u);
+  EXPECT_EQ(e->global_seq, 4u);
+  EXPECT_EQ(e->type, "run.created");
+  EXPECT_EQ(e->v, 1);
+  EXPECT_EQ(e->ts, 1763890000000);
+  EXPECT_EQ(e->data,
+            (nlohmann::json{{"task", "x"}, {"run_id", "run_fixture"}}));
   EXPECT_EQ(crc32("123456789"), 0xCBF43926u); // the CRC-32 check value
 }
 
