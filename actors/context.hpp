@@ -6,6 +6,7 @@
 #include "events/event_store.hpp"
 #include "projections/read_model.hpp"
 #include "providers/gateway.hpp"
+#include "providers/key_vault.hpp"
 
 #include <caf/send.hpp>
 
@@ -21,6 +22,7 @@ struct engine_context {
   llm_gateway* gateway = nullptr;
   read_model* reads = nullptr;
   http_transport* transport = nullptr;
+  key_vault* vault = nullptr;
   const server_config* cfg = nullptr;
   /// Set once at start, before any run actor exists.
   webhook_actor webhooks;

@@ -5,6 +5,7 @@
 #include "actors/webhooks.hpp"
 #include "events/error.hpp"
 #include "providers/builtin.hpp"
+#include "providers/vendor_provider.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -12,7 +13,49 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
 namespace orchflow {
+
+namespace {
+
+/// Where a call goes: the run's registered provider (its key decrypted now,
+/// bound to its account), or the server's default vendor with a key from
+/// the environment (<KIND>_API_KEY) for self-hosted defaults.
+caf::expected<vendor_target> resolve_target(const read_model& reads,
+                                            const key_vault& vault,
+                                            const llm_request& req) {
+  vendor_target t;
+  t.kind = req.provider;
+  if (req.provider_id.empty()) {
+    std::string var = req.provider + "_API_KEY";
+    for (auto& c : var)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (auto* key = std::getenv(var.c_str()))
+      t.api_key = key;
+    if (auto* base = std::getenv("ORCHFLOW_DEFAULT_BASE_URL"))
+      t.base_url = base;
+    return t;
+  }
+  auto p = reads.provider(req.provider_id);
+  if (!p || p->account_id != req.account_id)
+    return caf::make_error(ec::not_found,
+                           "provider " + req.provider_id + " not found");
+  if (!p->active)
+    return caf::make_error(ec::wrong_state,
+                           "provider " + req.provider_id + " was deactivated");
+  t.base_url = p->base_url;
+  if (!p->ciphertext.empty()) {
+    auto key = vault.unseal({p->key_id, p->nonce, p->ciphertext},
+                            p->account_id + "|" + p->provider_id);
+    if (!key)
+      return std::move(key.error());
+    t.api_key = std::move(*key);
+  }
+  return t;
+}
+
+} // namespace
 
 struct engine::impl {
   server_config cfg;
@@ -20,6 +63,7 @@ struct engine::impl {
   std::unique_ptr<read_model> reads;
   std::unique_ptr<llm_gateway> gateway;
   std::unique_ptr<http_transport> transport;
+  std::unique_ptr<key_vault> vault;
   engine_context ctx;
   caf::actor_system_config sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
@@ -33,8 +77,13 @@ struct engine::impl {
       caf::anon_send_exit(ctx.webhooks, caf::exit_reason::user_shutdown);
     ctx.webhooks = nullptr;
     sys.reset(); // waits for every actor to finish
-    gateway.reset();
+    // Vendor replies arrive on the transport's thread and enter the
+    // gateway: stop the gateway's thread, drop the transport (and its
+    // in-flight calls), then free the gateway.
+    if (gateway)
+      gateway->stop();
     transport.reset();
+    gateway.reset();
     store.reset(); // drains the writer
   }
 };
@@ -57,6 +106,21 @@ caf::expected<std::unique_ptr<engine>> engine::start(const server_config& cfg) {
   ptr->reads = std::make_unique<read_model>(*ptr->store);
   if (auto err = ptr->reads->load())
     return err;
+  auto vault = key_vault::open(cfg.data_dir);
+  if (!vault)
+    return std::move(vault.error());
+  ptr->vault = std::move(*vault);
+  if (ptr->vault->created_key_file())
+    spdlog::warn("ENCRYPTION_KEY is not set: created a master key in {}/"
+                 "master.key (mode 0600); back it up with the data dir",
+                 cfg.data_dir);
+  for (auto& id : ptr->reads->provider_key_ids())
+    if (!ptr->vault->has_key(id))
+      return caf::make_error(
+          ec::invalid_argument,
+          "the stored provider keys were encrypted with master key " + id
+              + ", which is not loaded: set ENCRYPTION_KEY to that key (or add "
+                "it to ENCRYPTION_KEYS_PREVIOUS)");
   auto* reads = ptr->reads.get();
   ptr->store->set_commit_observer(
       [reads](const std::vector<event_batch_ptr>& groups) {
@@ -69,7 +133,22 @@ caf::expected<std::unique_ptr<engine>> engine::start(const server_config& cfg) {
   ptr->gateway = std::make_unique<llm_gateway>(gopts);
   ptr->gateway->add_provider("builtin", std::make_unique<builtin_provider>());
   ptr->transport = std::make_unique<http_transport>();
+  vendor_limits limits;
+  limits.connect_timeout_ms = cfg.llm_connect_timeout_ms;
+  limits.timeout_ms = cfg.llm_timeout_ms;
+  limits.max_output_tokens = cfg.llm_max_output_tokens;
+  auto* vault_ptr = ptr->vault.get();
+  auto resolve = [reads, vault_ptr](
+                     const llm_request& req) -> caf::expected<vendor_target> {
+    return resolve_target(*reads, *vault_ptr, req);
+  };
+  for (auto kind : vendor_kinds)
+    ptr->gateway->add_provider(
+        std::string{kind},
+        std::make_unique<vendor_provider>(std::string{kind}, *ptr->transport,
+                                          resolve, limits));
   ptr->ctx.transport = ptr->transport.get();
+  ptr->ctx.vault = ptr->vault.get();
   ptr->ctx.store = ptr->store.get();
   ptr->ctx.gateway = ptr->gateway.get();
   ptr->ctx.reads = ptr->reads.get();
@@ -105,6 +184,17 @@ void engine::complete_task(std::string run_id, std::string task_id,
 void engine::cancel_run(std::string run_id, reply_ptr reply) {
   caf::anon_send(impl_->supervisor, atom::cancel_v, std::move(run_id),
                  std::move(reply));
+}
+
+void engine::register_provider(provider_spec spec, reply_ptr reply) {
+  caf::anon_send(impl_->supervisor, atom::prv_add_v, std::move(spec),
+                 std::move(reply));
+}
+
+void engine::deactivate_provider(std::string account_id,
+                                 std::string provider_id, reply_ptr reply) {
+  caf::anon_send(impl_->supervisor, atom::prv_off_v, std::move(account_id),
+                 std::move(provider_id), std::move(reply));
 }
 
 read_model& engine::reads() {

@@ -37,6 +37,9 @@ public:
   void complete_task(std::string run_id, std::string task_id,
                      std::string output, reply_ptr reply);
   void cancel_run(std::string run_id, reply_ptr reply);
+  void register_provider(provider_spec spec, reply_ptr reply);
+  void deactivate_provider(std::string account_id, std::string provider_id,
+                           reply_ptr reply);
 
   // -- reads
   // ---------------------------------------------------------------------

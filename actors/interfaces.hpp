@@ -30,6 +30,8 @@ CAF_ADD_ATOM(orchflow, orchflow::atom, recover, "recover")
 CAF_ADD_ATOM(orchflow, orchflow::atom, deliver, "deliver")
 CAF_ADD_ATOM(orchflow, orchflow::atom, posted, "posted")
 CAF_ADD_ATOM(orchflow, orchflow::atom, retry, "retry")
+CAF_ADD_ATOM(orchflow, orchflow::atom, prv_add, "prv_add")
+CAF_ADD_ATOM(orchflow, orchflow::atom, prv_off, "prv_off")
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::event_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::reply_ptr)
@@ -37,6 +39,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::llm_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::run_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::account_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::webhook_delivery)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::provider_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::http_outcome)
 
 namespace orchflow {
@@ -94,6 +97,10 @@ using supervisor_actor = caf::typed_actor<
     caf::reacts_to<atom::create, run_spec, reply_ptr>,
     // Registers an account; answers 201 with the raw key, shown once.
     caf::reacts_to<atom::enroll, account_spec, reply_ptr>,
+    // Registers an LLM provider; answers 201 once its sealed key is durable.
+    caf::reacts_to<atom::prv_add, provider_spec, reply_ptr>,
+    // Deactivates a provider (account id, provider id, reply).
+    caf::reacts_to<atom::prv_off, std::string, std::string, reply_ptr>,
     // Routes a human's output (run id, task id, output, reply).
     caf::reacts_to<atom::complete, std::string, std::string, std::string,
                    reply_ptr>,

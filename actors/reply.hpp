@@ -44,6 +44,17 @@ struct webhook_delivery {
   std::string body;
 };
 
+/// A validated provider registration. `api_key` is the raw secret: it is
+/// sealed at once and never stored, logged or echoed.
+struct provider_spec {
+  std::string account_id;
+  std::string kind;
+  std::string api_key;
+  std::string label;
+  std::string model;
+  std::string base_url;
+};
+
 /// A validated registration: name and email.
 struct account_spec {
   std::string name;

@@ -7,6 +7,7 @@
 #include "events/types.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -52,6 +53,78 @@ void answer_without_actor(self_ptr self, const std::string& run_id,
   else
     send_error(reply, 503, "unavailable",
                "Run " + run_id + " is being recovered; retry shortly.");
+}
+
+std::string key_hint(const std::string& key) {
+  if (key.size() < 8)
+    return key.empty() ? "" : "…";
+  return "…" + key.substr(key.size() - 4);
+}
+
+void register_provider(self_ptr self, provider_spec& spec,
+                       const reply_ptr& reply) {
+  auto& ctx = *self->state.ctx;
+  auto id = random_id("prv_");
+  json data{{"provider_id", id},
+            {"account_id", spec.account_id},
+            {"provider", spec.kind},
+            {"label", spec.label},
+            {"model", spec.model},
+            {"base_url", spec.base_url},
+            {"key_hint", key_hint(spec.api_key)}};
+  if (!spec.api_key.empty()) {
+    // The account and provider ids are the associated data: a ciphertext
+    // copied to another record does not decrypt.
+    auto sealed = ctx.vault->seal(spec.api_key, spec.account_id + "|" + id);
+    OPENSSL_cleanse(spec.api_key.data(), spec.api_key.size());
+    if (!sealed) {
+      send_error(reply, 500, "encryption_failed", render(sealed.error()));
+      return;
+    }
+    data["key_id"] = sealed->key_id;
+    data["nonce"] = sealed->nonce;
+    data["ciphertext"] = sealed->ciphertext;
+  }
+  auto ts = now_ms();
+  json answer{{"provider_id", id},
+              {"provider", spec.kind},
+              {"label", spec.label},
+              {"model", spec.model},
+              {"created_at", format_rfc3339(ts)}};
+  persist(
+      supervisor_actor{self}, ctx, self->state.pending, id, 0,
+      {make_event(ev::provider_registered, ts, std::move(data))}, false,
+      [reply, answer = std::move(answer)](const event_batch_ptr&) {
+        reply->send(201, answer.dump());
+      },
+      reply);
+}
+
+void deactivate_provider(self_ptr self, const std::string& account,
+                         const std::string& id, const reply_ptr& reply) {
+  auto& ctx = *self->state.ctx;
+  auto p = ctx.reads->provider(id);
+  if (!p || p->account_id != account) {
+    send_error(reply, 404, "provider_not_found",
+               "Provider " + id + " not found.");
+    return;
+  }
+  json answer{{"provider_id", id}, {"active", false}};
+  if (!p->active || self->state.deactivating.count(id) != 0) {
+    reply->send(200, answer.dump()); // already inactive: idempotent
+    return;
+  }
+  self->state.deactivating.insert(id);
+  persist(
+      supervisor_actor{self}, ctx, self->state.pending, id, p->version,
+      {make_event(ev::provider_deactivated, now_ms(),
+                  json{{"provider_id", id}})},
+      false,
+      [self, reply, id, answer = std::move(answer)](const event_batch_ptr&) {
+        self->state.deactivating.erase(id);
+        reply->send(200, answer.dump());
+      },
+      reply);
 }
 
 } // namespace
@@ -121,6 +194,13 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
                            .dump());
             },
             reply);
+      },
+      [self](atom::prv_add, provider_spec& spec, reply_ptr& reply) {
+        register_provider(self, spec, reply);
+      },
+      [self](atom::prv_off, std::string& account, std::string& id,
+             reply_ptr& reply) {
+        deactivate_provider(self, account, id, reply);
       },
       [self](atom::complete, std::string& run_id, std::string& task_id,
              std::string& output, reply_ptr& reply) {

@@ -2,6 +2,7 @@
 
 #include "actors/context.hpp"
 
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -17,6 +18,8 @@ struct supervisor_state {
   /// Consecutive failures per run, for the recovery back-off.
   std::unordered_map<std::string, int> failures;
   append_queue pending;
+  /// Providers whose deactivation is being recorded.
+  std::set<std::string> deactivating;
 };
 
 /// Spawns, finds and recovers run actors; registers accounts. On start it

@@ -18,15 +18,23 @@ using nlohmann::json;
 
 namespace {
 
+/// Who pays for a call: the run's provider and account.
+struct payer {
+  const std::string& provider;
+  const std::string& provider_id;
+  const std::string& account_id;
+};
+
 llm_request
-make_request(std::string step, const std::string& provider,
-             const std::string& model,
+make_request(std::string step, const payer& who, const std::string& model,
              const std::vector<std::pair<std::string, std::string>>& vars,
              std::string schema = {}) {
   auto& tpl = prompt_for(step);
   llm_request req;
   req.step = std::move(step);
-  req.provider = provider;
+  req.provider = who.provider;
+  req.provider_id = who.provider_id;
+  req.account_id = who.account_id;
   req.model = model;
   req.system = fill(tpl.system, vars);
   req.user = fill(tpl.user, vars);
@@ -51,6 +59,8 @@ task_context make_task_context(const run_view& v, const task_view& t,
   ctx.run_id = v.run_id;
   ctx.goal = v.goal;
   ctx.provider = v.provider;
+  ctx.provider_id = v.provider_id;
+  ctx.account_id = v.account_id;
   ctx.model = v.model;
   ctx.require_approval = v.require_approval;
   ctx.eval_max_retries = eval_max_retries;
@@ -87,7 +97,8 @@ llm_request split_request(const run_view& v) {
   std::string gates;
   for (auto& g : v.human_gates)
     gates += "- " + g + "\n";
-  return make_request("split", v.provider, v.model,
+  return make_request("split", {v.provider, v.provider_id, v.account_id},
+                      v.model,
                       {{"goal", v.goal},
                        {"agents", agents.empty() ? "(any)" : agents},
                        {"human_gates", gates.empty() ? "(none)" : gates}},
@@ -100,9 +111,9 @@ llm_request dependencies_request(const run_view& v) {
     for (auto& s : *v.planned)
       subtasks.push_back(
           json{{"id", s.id}, {"name", s.name}, {"description", s.description}});
-  return make_request("dependencies", v.provider, v.model,
-                      {{"goal", v.goal}, {"subtasks", subtasks.dump(2)}},
-                      "task_dependencies");
+  return make_request(
+      "dependencies", {v.provider, v.provider_id, v.account_id}, v.model,
+      {{"goal", v.goal}, {"subtasks", subtasks.dump(2)}}, "task_dependencies");
 }
 
 llm_request execute_request(const task_context& ctx, const task_view& t) {
@@ -110,7 +121,7 @@ llm_request execute_request(const task_context& ctx, const task_view& t) {
   for (auto& [id, name, output] : ctx.inputs)
     inputs += input_block(id, name, output);
   return make_request(
-      "execute", ctx.provider, ctx.model,
+      "execute", {ctx.provider, ctx.provider_id, ctx.account_id}, ctx.model,
       {{"agent_prompt", ctx.agent.system_prompt},
        {"goal", ctx.goal},
        {"task_name", t.name},
@@ -122,13 +133,14 @@ llm_request execute_request(const task_context& ctx, const task_view& t) {
 
 llm_request evaluate_request(const task_context& ctx, const task_view& t,
                              const std::string& output) {
-  return make_request("evaluate", ctx.provider, ctx.model,
-                      {{"goal", ctx.goal},
-                       {"task_name", t.name},
-                       {"task_description", t.description},
-                       {"output", output},
-                       {"attempt", std::to_string(t.attempts)}},
-                      "output_evaluation");
+  return make_request(
+      "evaluate", {ctx.provider, ctx.provider_id, ctx.account_id}, ctx.model,
+      {{"goal", ctx.goal},
+       {"task_name", t.name},
+       {"task_description", t.description},
+       {"output", output},
+       {"attempt", std::to_string(t.attempts)}},
+      "output_evaluation");
 }
 
 llm_request finalize_request(const run_view& v) {
@@ -136,43 +148,37 @@ llm_request finalize_request(const run_view& v) {
   for (auto& t : v.tasks)
     if (t.output)
       outputs += input_block(t.id, t.name, *t.output);
-  return make_request("finalize", v.provider, v.model,
-                      {{"goal", v.goal}, {"outputs", outputs}});
+  return make_request("finalize", {v.provider, v.provider_id, v.account_id},
+                      v.model, {{"goal", v.goal}, {"outputs", outputs}});
 }
 
 // -- decisions
 // -------------------------------------------------------------------
 
 event_batch record_llm_call(const llm_result& r, int64_t now) {
+  auto call = [&](int attempt, int64_t latency, const char* outcome) {
+    return json{{"step", r.step},     {"provider", r.provider},
+                {"model", r.model},   {"attempt", attempt},
+                {"outcome", outcome}, {"latency_ms", latency}};
+  };
   event_batch out;
-  for (auto& f : r.failed_attempts)
-    out.push_back(make_event(ev::llm_call_failed, now,
-                             json{{"step", r.step},
-                                  {"provider", r.provider},
-                                  {"model", r.model},
-                                  {"attempt", f.attempt},
-                                  {"latency_ms", f.latency_ms},
-                                  {"error", f.error},
-                                  {"retryable", f.retryable}}));
-  if (r.ok)
-    out.push_back(make_event(ev::llm_call_completed, now,
-                             json{{"step", r.step},
-                                  {"provider", r.provider},
-                                  {"model", r.model},
-                                  {"attempt", r.attempts},
-                                  {"latency_ms", r.latency_ms},
-                                  {"input_tokens", r.input_tokens},
-                                  {"output_tokens", r.output_tokens},
-                                  {"text", r.text}}));
-  else
-    out.push_back(make_event(ev::llm_call_failed, now,
-                             json{{"step", r.step},
-                                  {"provider", r.provider},
-                                  {"model", r.model},
-                                  {"attempt", r.attempts},
-                                  {"latency_ms", r.latency_ms},
-                                  {"error", r.error},
-                                  {"retryable", r.retryable}}));
+  for (auto& f : r.failed_attempts) {
+    auto data = call(f.attempt, f.latency_ms, "error");
+    data["error"] = f.error;
+    data["retryable"] = f.retryable;
+    out.push_back(make_event(ev::llm_call_failed, now, std::move(data)));
+  }
+  auto data = call(r.attempts, r.latency_ms, r.ok ? "ok" : "error");
+  if (r.ok) {
+    data["input_tokens"] = r.input_tokens;
+    data["output_tokens"] = r.output_tokens;
+    data["text"] = r.text;
+    out.push_back(make_event(ev::llm_call_completed, now, std::move(data)));
+  } else {
+    data["error"] = r.error;
+    data["retryable"] = r.retryable;
+    out.push_back(make_event(ev::llm_call_failed, now, std::move(data)));
+  }
   return out;
 }
 

@@ -60,6 +60,8 @@ struct task_context {
   std::string goal;
   agent_spec agent;
   std::string provider;
+  std::string provider_id;
+  std::string account_id;
   std::string model;
   bool require_approval = false;
   int eval_max_retries = 2;

@@ -47,6 +47,20 @@ void set_option(server_config& cfg, const std::string& key,
     cfg.default_provider = val;
   else if (key == "default_model")
     cfg.default_model = val;
+  else if (key == "model_gemini")
+    cfg.model_gemini = val;
+  else if (key == "model_openai")
+    cfg.model_openai = val;
+  else if (key == "model_anthropic")
+    cfg.model_anthropic = val;
+  else if (key == "model_ollama")
+    cfg.model_ollama = val;
+  else if (key == "llm_connect_timeout_ms")
+    cfg.llm_connect_timeout_ms = to_int(key, val, 100, 600000);
+  else if (key == "llm_timeout_ms")
+    cfg.llm_timeout_ms = to_int(key, val, 100, 3600000);
+  else if (key == "llm_max_output_tokens")
+    cfg.llm_max_output_tokens = to_int(key, val, 16, 1000000);
   else if (key == "http_threads")
     cfg.http_threads = to_int(key, val, 1, 64);
   else if (key == "worker_threads")
@@ -100,6 +114,21 @@ void load_file(server_config& cfg, const std::string& path) {
 
 } // namespace
 
+std::string default_model_for(const server_config& cfg,
+                              const std::string& kind) {
+  if (kind == "gemini")
+    return cfg.model_gemini;
+  if (kind == "openai")
+    return cfg.model_openai;
+  if (kind == "anthropic")
+    return cfg.model_anthropic;
+  if (kind == "ollama")
+    return cfg.model_ollama;
+  if (kind == "builtin")
+    return "builtin";
+  return {};
+}
+
 void parse_listen(const std::string& text, server_config& cfg) {
   auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0)
@@ -133,6 +162,13 @@ server_config load_config(int argc, char** argv) {
                                "mode",
                                "default_provider",
                                "default_model",
+                               "model_gemini",
+                               "model_openai",
+                               "model_anthropic",
+                               "model_ollama",
+                               "llm_connect_timeout_ms",
+                               "llm_timeout_ms",
+                               "llm_max_output_tokens",
                                "http_threads",
                                "worker_threads",
                                "max_body_bytes",

@@ -22,6 +22,17 @@ struct server_config {
   std::string default_provider = "builtin";
   /// Model of the default provider (ORCHFLOW_DEFAULT_MODEL).
   std::string default_model = "builtin";
+  /// Default model of each vendor, used when a registered provider names
+  /// none (model names are configuration: vendors retire them).
+  std::string model_gemini = "gemini-2.0-flash-lite";
+  std::string model_openai = "gpt-4o-mini";
+  std::string model_anthropic = "claude-3-5-haiku-20241022";
+  std::string model_ollama = "llama3";
+  /// Connect and total timeouts of one vendor call.
+  int llm_connect_timeout_ms = 10000;
+  int llm_timeout_ms = 120000;
+  /// Output token cap sent to vendors.
+  int llm_max_output_tokens = 4096;
   /// Beast I/O threads (ORCHFLOW_HTTP_THREADS).
   int http_threads = 1;
   /// CAF scheduler threads (ORCHFLOW_WORKER_THREADS).
@@ -54,6 +65,11 @@ struct server_config {
 /// (--config FILE or ORCHFLOW_CONFIG), the environment and the flags.
 /// Throws std::invalid_argument with a sentence naming the bad option.
 server_config load_config(int argc, char** argv);
+
+/// The default model of a vendor kind ("" if it has none, e.g.
+/// openai_compatible, whose model must be given).
+std::string default_model_for(const server_config& cfg,
+                              const std::string& kind);
 
 /// Parses `HOST:PORT`. Throws std::invalid_argument.
 void parse_listen(const std::string& text, server_config& cfg);

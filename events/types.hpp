@@ -10,6 +10,14 @@ namespace orchflow::ev {
 /// {account_id, name, email, key_hash}: the raw key is never stored.
 constexpr const char* account_registered = "account.registered";
 
+// -- provider partition (`prv_x`) ---------------------------------------------
+
+/// {provider_id, account_id, provider, label, model, base_url, key_id,
+///  nonce, ciphertext, key_hint}: the key only as AES-256-GCM ciphertext.
+constexpr const char* provider_registered = "provider.registered";
+/// {provider_id}: later runs may not name it; running calls stop using it.
+constexpr const char* provider_deactivated = "provider.deactivated";
+
 // -- run stream (`run_x`) -----------------------------------------------------
 
 /// {run_id, account_id, task, agents[{name,system_prompt,model}],

@@ -2,6 +2,7 @@
 
 #include "config/templates.hpp"
 #include "providers/builtin.hpp"
+#include "providers/vendors.hpp"
 
 #include <set>
 
@@ -139,8 +140,15 @@ std::variant<json, input_error> parse_object(std::string_view body) {
 
 std::variant<run_spec, input_error>
 validate_run(const json& body, const std::string& account_id,
-             const std::string& default_provider,
-             const std::string& default_model) {
+             const run_provider& fallback, const provider_lookup& lookup) {
+  run_provider prov = fallback;
+  if (auto i = body.find("provider_id"); i != body.end() && i->is_string()) {
+    auto found = lookup(i->get<std::string>());
+    if (auto* err = std::get_if<input_error>(&found))
+      return *err;
+    prov = std::get<run_provider>(found);
+  }
+  auto& default_provider = prov.kind;
   problems p;
   // Unknown fields are ignored (as the product's FastAPI server does); only
   // the fields below are ever read, so none can set server-owned state.
@@ -275,18 +283,99 @@ validate_run(const json& body, const std::string& account_id,
   }
   if (!p.empty())
     return p.error();
-  if (auto i = body.find("provider_id"); i != body.end() && i->is_string())
-    return make_error(404, "provider_not_found",
-                      "Provider " + i->get<std::string>()
-                          + " not found; register one with POST "
-                            "/api/v1/providers or omit provider_id.");
   run_spec spec;
-  spec.data
-      = json{{"account_id", account_id},     {"task", task},
-             {"agents", std::move(agents)},  {"ask_me_about", ask},
-             {"human_gates", gates},         {"require_approval", approval},
-             {"webhook_url", webhook},       {"metadata", std::move(metadata)},
-             {"provider", default_provider}, {"model", default_model}};
+  spec.data = json{{"account_id", account_id},
+                   {"task", task},
+                   {"agents", std::move(agents)},
+                   {"ask_me_about", ask},
+                   {"human_gates", gates},
+                   {"require_approval", approval},
+                   {"webhook_url", webhook},
+                   {"metadata", std::move(metadata)},
+                   {"provider", prov.kind},
+                   {"model", prov.model},
+                   {"provider_id", prov.provider_id.empty()
+                                       ? json(nullptr)
+                                       : json(prov.provider_id)}};
+  return spec;
+}
+
+std::variant<provider_spec, input_error>
+validate_provider(json& body, const std::string& account_id,
+                  const server_config& cfg) {
+  problems p;
+  provider_spec spec;
+  spec.account_id = account_id;
+  auto text = [&](const char* field, std::string& out, size_t max,
+                  bool required) {
+    auto i = body.find(field);
+    if (i == body.end() || i->is_null()) {
+      if (required)
+        p.add(field, "Field required", "missing");
+      return;
+    }
+    if (!i->is_string()) {
+      p.add(field, "Input should be a valid string", "string_type");
+      return;
+    }
+    auto& s = i->get_ref<std::string&>();
+    if (s.find_first_not_of(" \t") == std::string::npos
+        || !valid_utf8_length(s, 1, max)) {
+      p.add(field,
+            "String should have 1 to " + std::to_string(max) + " characters",
+            "string_too_long");
+      return;
+    }
+    out = std::move(s); // the key is moved, never copied
+  };
+  text("provider", spec.kind, 40, true);
+  text("label", spec.label, 200, true);
+  text("model", spec.model, 200, false);
+  text("base_url", spec.base_url, 2048, false);
+  text("api_key", spec.api_key, 8192, false);
+  if (!spec.kind.empty() && spec.kind != "builtin"
+      && !is_vendor_kind(spec.kind))
+    p.add("provider",
+          "Unknown provider '" + spec.kind
+              + "'; use gemini, openai, anthropic, ollama, openai_compatible "
+                "or builtin",
+          "enum");
+  if (needs_api_key(spec.kind) && spec.api_key.empty()
+      && body.find("api_key") == body.end())
+    p.add("api_key", "Field required for " + spec.kind, "missing");
+  if (spec.kind == "openai_compatible" && spec.base_url.empty()
+      && body.find("base_url") == body.end())
+    p.add("base_url", "Field required for openai_compatible", "missing");
+  if (!spec.base_url.empty()) {
+    auto& u = spec.base_url;
+    bool scheme = u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0;
+    auto host_start
+        = u.find("://") == std::string::npos ? 0 : u.find("://") + 3;
+    auto host_end = u.find_first_of("/?#", host_start);
+    auto host = u.substr(host_start, host_end == std::string::npos
+                                         ? std::string::npos
+                                         : host_end - host_start);
+    if (!scheme || host.empty() || host.find('@') != std::string::npos
+        || u.find_first_of(" \t\r\n") != std::string::npos
+        || u.find('?') != std::string::npos || u.find('#') != std::string::npos)
+      p.add("base_url",
+            "Input should be an http or https URL without credentials, "
+            "query or fragment, e.g. http://127.0.0.1:8000/v1",
+            "url_parsing");
+  }
+  if (spec.kind == "builtin" && !spec.model.empty()
+      && !parse_builtin_model(spec.model))
+    p.add("model", "Unknown builtin model", "value_error");
+  if (spec.model.empty() && !spec.kind.empty()) {
+    spec.model = default_model_for(cfg, spec.kind);
+    if (spec.model.empty() && p.empty())
+      p.add("model",
+            "Field required for " + spec.kind
+                + " (the server has no default model for it)",
+            "missing");
+  }
+  if (!p.empty())
+    return p.error();
   return spec;
 }
 

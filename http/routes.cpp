@@ -168,6 +168,42 @@ response not_found(const std::string& what, const std::string& id) {
 
 } // namespace
 
+void api::handle_providers(engine& eng, const std::string& account,
+                           const std::vector<std::string>& p,
+                           const std::string& m, request& req,
+                           responder respond) const {
+  if (p.size() == 1 && m == "POST") {
+    auto body = parse_object(req.body);
+    if (auto* err = std::get_if<input_error>(&body))
+      return respond(from_input_error(*err));
+    auto spec = validate_provider(std::get<json>(body), account, cfg_);
+    if (auto* err = std::get_if<input_error>(&spec))
+      return respond(from_input_error(*err));
+    return eng.register_provider(std::move(std::get<provider_spec>(spec)),
+                                 sink(std::move(respond)));
+  }
+  if (p.size() == 1 && m == "GET")
+    return respond(
+        json_response(200, dump_safe(eng.reads().list_providers(account))));
+  if (p.size() == 2 && m == "DELETE")
+    return eng.deactivate_provider(account, p[1], sink(std::move(respond)));
+  if (p.size() == 2 && m == "GET") {
+    auto prov = eng.reads().provider(p[1]);
+    if (!prov || prov->account_id != account)
+      return respond(not_found("provider", p[1]));
+    auto all = eng.reads().list_providers(account);
+    for (auto& x : all["providers"])
+      if (x["provider_id"] == p[1])
+        return respond(json_response(200, dump_safe(x)));
+  }
+  if (p.size() <= 2)
+    return respond(error_response(405, "method_not_allowed",
+                                  "Use POST or GET /api/v1/providers, or "
+                                  "DELETE /api/v1/providers/{id}."));
+  return respond(error_response(404, "route_not_found",
+                                "No route " + m + " " + req.target + "."));
+}
+
 api::api(const std::atomic<engine*>& eng, const server_config& cfg,
          std::function<void(std::function<void()>)> offload)
     : engine_(eng), cfg_(cfg), offload_(std::move(offload)) {
@@ -242,10 +278,7 @@ void api::handle(request req, responder respond) const {
                                   "Invalid API key: check the X-API-Key "
                                   "header or register for a new key."));
   if (!p.empty() && p[0] == "providers")
-    return respond(error_response(501, "not_implemented",
-                                  "Provider registration is not available "
-                                  "yet; runs use the server's default "
-                                  "provider."));
+    return handle_providers(*eng, *account, p, m, req, std::move(respond));
   if (p.empty() || p[0] != "runs")
     return respond(error_response(404, "route_not_found",
                                   "No route " + m + " " + req.target + "."));
@@ -255,8 +288,30 @@ void api::handle(request req, responder respond) const {
       auto body = parse_object(req.body);
       if (auto* err = std::get_if<input_error>(&body))
         return respond(from_input_error(*err));
-      auto spec = validate_run(std::get<json>(body), *account,
-                               cfg_.default_provider, cfg_.default_model);
+      auto lookup = [&](const std::string& id)
+          -> std::variant<run_provider, input_error> {
+        auto prov = eng->reads().provider(id);
+        if (!prov || prov->account_id != *account)
+          return make_error(404, "provider_not_found",
+                            "Provider " + id
+                                + " not found; register one with POST "
+                                  "/api/v1/providers or omit provider_id.");
+        if (!prov->active)
+          return input_error{
+              422,
+              json{{"detail",
+                    json::array({json{
+                        {"loc", json::array({"body", "provider_id"})},
+                        {"msg", "Provider " + id
+                                    + " is deactivated; register a new one"},
+                        {"type", "value_error"}}})},
+                   {"code", "validation_error"}}
+                  .dump()};
+        return run_provider{prov->kind, prov->model, prov->provider_id};
+      };
+      auto spec = validate_run(
+          std::get<json>(body), *account,
+          run_provider{cfg_.default_provider, cfg_.default_model, ""}, lookup);
       if (auto* err = std::get_if<input_error>(&spec))
         return respond(from_input_error(*err));
       return eng->create_run(std::move(std::get<run_spec>(spec)),

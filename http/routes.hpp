@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace orchflow {
 class engine;
@@ -29,6 +30,10 @@ public:
   void handle(request req, responder respond) const;
 
 private:
+  void handle_providers(engine& eng, const std::string& account,
+                        const std::vector<std::string>& p, const std::string& m,
+                        request& req, responder respond) const;
+
   const std::atomic<engine*>& engine_;
   const server_config& cfg_;
   std::function<void(std::function<void()>)> offload_;

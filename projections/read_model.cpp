@@ -2,6 +2,7 @@
 
 #include "events/error.hpp"
 #include "events/json_util.hpp"
+#include "events/time.hpp"
 #include "events/types.hpp"
 
 #include <spdlog/spdlog.h>
@@ -19,6 +20,41 @@ namespace {
 constexpr std::string_view run_prefix = "r/";
 constexpr std::string_view account_prefix = "a/";
 constexpr std::string_view webhook_prefix = "w/";
+constexpr std::string_view provider_prefix = "p/";
+
+nlohmann::json to_json(const provider_record& p) {
+  return nlohmann::json{{"provider_id", p.provider_id},
+                        {"account_id", p.account_id},
+                        {"provider", p.kind},
+                        {"label", p.label},
+                        {"model", p.model},
+                        {"base_url", p.base_url},
+                        {"key_hint", p.key_hint},
+                        {"key_id", p.key_id},
+                        {"nonce", p.nonce},
+                        {"ciphertext", p.ciphertext},
+                        {"active", p.active},
+                        {"created_at", p.created_at},
+                        {"version", p.version}};
+}
+
+provider_record provider_from_json(const nlohmann::json& j) {
+  provider_record p;
+  p.provider_id = get_string(j, "provider_id");
+  p.account_id = get_string(j, "account_id");
+  p.kind = get_string(j, "provider");
+  p.label = get_string(j, "label");
+  p.model = get_string(j, "model");
+  p.base_url = get_string(j, "base_url");
+  p.key_hint = get_string(j, "key_hint");
+  p.key_id = get_string(j, "key_id");
+  p.nonce = get_string(j, "nonce");
+  p.ciphertext = get_string(j, "ciphertext");
+  p.active = get_bool(j, "active", true);
+  p.created_at = get_int(j, "created_at");
+  p.version = static_cast<uint64_t>(get_int(j, "version"));
+  return p;
+}
 constexpr std::string_view webhooks_version_key = "m/webhooks_version";
 
 bool is_run(std::string_view partition) {
@@ -81,10 +117,31 @@ void read_model::fold_webhook(const event& e) {
   }
 }
 
+void read_model::fold_provider(const event& e) {
+  auto id = std::string{partition_of(e.stream)};
+  if (e.type == ev::provider_registered) {
+    auto p = provider_from_json(e.data);
+    p.provider_id = id;
+    p.active = true;
+    p.created_at = e.ts;
+    p.version = e.seq;
+    providers_[id] = std::move(p);
+  } else if (auto i = providers_.find(id); i != providers_.end()) {
+    i->second.version = e.seq;
+    if (e.type == ev::provider_deactivated)
+      i->second.active = false;
+  }
+  push_unique(touched_providers_, id);
+}
+
 void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
                       std::vector<std::string>& touched_accounts) {
   fold_webhook(e);
   auto partition = std::string{partition_of(e.stream)};
+  if (partition.rfind("prv_", 0) == 0) {
+    fold_provider(e);
+    return;
+  }
   if (is_account(partition)) {
     if (e.type == ev::account_registered) {
       auto& acct = accounts_[partition];
@@ -139,6 +196,10 @@ read_model::rows_for(const std::vector<std::string>& runs,
              {"document", *entry.document}};
     rows.push_back({std::string{run_prefix} + id, dump_safe(row)});
   }
+  for (auto& id : touched_providers_)
+    if (auto i = providers_.find(id); i != providers_.end())
+      rows.push_back(
+          {std::string{provider_prefix} + id, dump_safe(to_json(i->second))});
   for (auto& [id, pending] : touched_webhooks_) {
     if (id.empty()) {
       rows.push_back({std::string{webhooks_version_key},
@@ -181,6 +242,7 @@ void read_model::apply(const std::vector<event_batch_ptr>& groups) {
   // Rows are built by the writer thread, the only one that mutates.
   auto rows = rows_for(touched_runs, touched_accounts);
   touched_webhooks_.clear();
+  touched_providers_.clear();
   if (auto err = store_.write_projections(rows, last))
     spdlog::warn("projection rows not persisted (rebuilt on restart): {}",
                  orchflow::render(err));
@@ -237,6 +299,14 @@ caf::error read_model::load() {
         w.url = get_string(row, "url");
         w.body = get_string(row, "body");
         webhooks_[w.delivery_id] = std::move(w);
+      });
+  if (err)
+    return err;
+  err = store_.scan_projections(
+      provider_prefix, [&](std::string_view, std::string_view val) {
+        auto p = provider_from_json(json::parse(val, nullptr, false));
+        if (!p.provider_id.empty())
+          providers_[p.provider_id] = std::move(p);
       });
   if (err)
     return err;
@@ -309,6 +379,7 @@ caf::error read_model::catch_up() {
     render(id, runs_[id]);
   auto rows = rows_for(touched_runs, touched_accounts);
   touched_webhooks_.clear();
+  touched_providers_.clear();
   auto pos = position_;
   guard.unlock();
   if (!rows.empty())
@@ -321,6 +392,7 @@ caf::error read_model::rebuild() {
     std::unique_lock<std::shared_mutex> guard{mtx_};
     webhooks_.clear();
     webhooks_version_ = 0;
+    providers_.clear();
     runs_.clear();
     accounts_.clear();
     key_hashes_.clear();
@@ -405,6 +477,48 @@ size_t read_model::active_count() const {
     if (entry.view && !entry.view->terminal())
       ++n;
   return n;
+}
+
+std::optional<provider_record>
+read_model::provider(const std::string& id) const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  auto i = providers_.find(id);
+  if (i == providers_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+json read_model::list_providers(const std::string& account) const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  std::vector<const provider_record*> mine;
+  for (auto& [id, p] : providers_)
+    if (p.account_id == account)
+      mine.push_back(&p);
+  std::stable_sort(mine.begin(), mine.end(), [](auto* a, auto* b) {
+    return a->created_at < b->created_at;
+  });
+  json xs = json::array();
+  for (auto* p : mine)
+    xs.push_back(json{
+        {"provider_id", p->provider_id},
+        {"provider", p->kind},
+        {"label", p->label},
+        {"model", p->model},
+        {"base_url", p->base_url.empty() ? json(nullptr) : json(p->base_url)},
+        {"active", p->active},
+        {"created_at", format_rfc3339(p->created_at)},
+        {"key_hint", p->key_hint}});
+  return json{{"providers", std::move(xs)}};
+}
+
+std::vector<std::string> read_model::provider_key_ids() const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  std::vector<std::string> ids;
+  for (auto& [id, p] : providers_)
+    if (!p.key_id.empty()
+        && std::find(ids.begin(), ids.end(), p.key_id) == ids.end())
+      ids.push_back(p.key_id);
+  return ids;
 }
 
 std::vector<pending_webhook> read_model::pending_webhooks() const {

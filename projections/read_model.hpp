@@ -32,6 +32,24 @@ struct pending_webhook {
   std::string body;
 };
 
+/// A registered LLM provider (its key sealed).
+struct provider_record {
+  std::string provider_id;
+  std::string account_id;
+  std::string kind;
+  std::string label;
+  std::string model;
+  std::string base_url;
+  std::string key_hint;
+  std::string key_id;
+  std::string nonce;
+  std::string ciphertext;
+  bool active = true;
+  int64_t created_at = 0;
+  /// Version of the provider's stream.
+  uint64_t version = 0;
+};
+
 /// The read side: accounts by API-key hash, run documents, task lists and
 /// per-account run lists, folded from the committed event feed.
 ///
@@ -84,6 +102,16 @@ public:
   /// Number of runs that are not terminal.
   size_t active_count() const;
 
+  /// Returns a provider, whoever owns it (callers check the owner).
+  std::optional<provider_record> provider(const std::string& id) const;
+
+  /// Returns `{"providers": [...]}` of an account, oldest first, without
+  /// any key material but the hint.
+  nlohmann::json list_providers(const std::string& account) const;
+
+  /// Ids of the master keys the stored provider keys need.
+  std::vector<std::string> provider_key_ids() const;
+
   /// Notifications queued but not yet delivered or abandoned.
   std::vector<pending_webhook> pending_webhooks() const;
 
@@ -114,6 +142,7 @@ private:
   void fold(const event& e, std::vector<std::string>& touched_runs,
             std::vector<std::string>& touched_accounts);
   void fold_webhook(const event& e);
+  void fold_provider(const event& e);
   void render(const std::string& run_id, run_entry& entry);
   std::vector<projection_write>
   rows_for(const std::vector<std::string>& runs,
@@ -127,6 +156,8 @@ private:
   std::unordered_map<std::string, std::string> key_hashes_;
   std::vector<std::string> order_; // run ids in creation order
   std::map<std::string, pending_webhook> webhooks_;
+  std::map<std::string, provider_record> providers_;
+  std::vector<std::string> touched_providers_;
   /// Webhook rows changed since the last persist (id -> still pending).
   std::map<std::string, bool> touched_webhooks_;
   uint64_t webhooks_version_ = 0;

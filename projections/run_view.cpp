@@ -46,6 +46,7 @@ void apply_run_created(run_view& v, const event& e) {
   v.metadata = get_json(d, "metadata");
   v.provider = get_string(d, "provider");
   v.model = get_string(d, "model");
+  v.provider_id = get_string(d, "provider_id");
 }
 
 void apply_assigned(run_view& v, const event& e) {

@@ -98,6 +98,8 @@ struct run_view {
   nlohmann::json metadata;
   std::string provider;
   std::string model;
+  /// The registered provider (prv_...), empty for the server default.
+  std::string provider_id;
   // -- planning progress
   // -------------------------------------------------------
   bool planning_started = false;

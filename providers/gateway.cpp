@@ -145,9 +145,11 @@ struct llm_gateway::impl {
       res.failed_attempts.push_back(llm_attempt{j->req.transport_attempt,
                                                 r.error, true,
                                                 ms_since(j->attempt_started)});
-      auto delay = backoff(j->req.transport_attempt, r.retry_after_ms);
       ++j->req.transport_attempt;
+      // Replies may arrive on the transport's thread: rng and queue are
+      // shared, so both are used under the lock.
       std::lock_guard<std::mutex> guard{mtx};
+      auto delay = backoff(j->req.transport_attempt - 1, r.retry_after_ms);
       schedule(j, clock_type::now() + std::chrono::milliseconds{delay});
       cv.notify_one();
       return;
@@ -170,12 +172,17 @@ llm_gateway::llm_gateway(gateway_options opts) : impl_(new impl) {
 }
 
 llm_gateway::~llm_gateway() {
+  stop();
+}
+
+void llm_gateway::stop() {
   {
     std::lock_guard<std::mutex> guard{impl_->mtx};
     impl_->stopping = true;
   }
   impl_->cv.notify_all();
-  impl_->thread.join();
+  if (impl_->thread.joinable())
+    impl_->thread.join();
 }
 
 void llm_gateway::add_provider(std::string kind,

@@ -32,6 +32,10 @@ public:
   llm_gateway(const llm_gateway&) = delete;
   llm_gateway& operator=(const llm_gateway&) = delete;
 
+  /// Stops the thread; calls queued or waiting for a retry are dropped.
+  /// Idempotent; the destructor calls it.
+  void stop();
+
   /// Registers the client for a provider kind. Call before the first submit.
   void add_provider(std::string kind, std::unique_ptr<llm_provider> p);
 

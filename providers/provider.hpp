@@ -14,6 +14,11 @@ struct llm_request {
   std::string step;
   /// Provider kind (builtin, openai, ...).
   std::string provider;
+  /// The registered provider (prv_...) whose key pays for the call; empty
+  /// for the server's default provider.
+  std::string provider_id;
+  /// The account that owns the run (binds the key's decryption).
+  std::string account_id;
   std::string model;
   std::string system;
   std::string user;
