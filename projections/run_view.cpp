@@ -263,6 +263,8 @@ json render_run(const run_view& v) {
         {"webhook_url", opt(v.webhook_url)}}},
       {"metadata", v.metadata.is_null() ? json::object() : v.metadata},
       {"provider", v.provider},
+      {"provider_id",
+       v.provider_id.empty() ? json(nullptr) : json(v.provider_id)},
       {"model", v.model},
       {"subtasks", std::move(subtasks)},
       {"waiting_tasks", std::move(waiting)},

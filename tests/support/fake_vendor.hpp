@@ -36,6 +36,17 @@ public:
     std::string finish;
   };
 
+  /// A reply with a raw body (typically an error).
+  static reply with(int status, std::string body,
+                    std::vector<std::pair<std::string, std::string>> headers
+                    = {}) {
+    reply r;
+    r.status = status;
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    return r;
+  }
+
   /// One request as received.
   struct request {
     std::string method;
