@@ -214,11 +214,14 @@ std::string pick_agent(const std::vector<agent_spec>& agents,
       kws = t->keywords;
     for (auto& k : text::keywords(a.system_prompt))
       kws.push_back(k);
+    // The name decides (its leading verb most); the description, which
+    // often repeats the whole goal, only breaks ties.
     size_t score = 0;
-    for (auto& w : text::keywords(name))
+    auto name_words = text::keywords(name);
+    for (size_t i = 0; i < name_words.size(); ++i)
       for (auto& k : kws)
-        if (text::same_stem(w, k)) {
-          score += 2; // the name weighs more than the description
+        if (text::same_stem(name_words[i], k)) {
+          score += i == 0 ? 300 : 200;
           break;
         }
     for (auto& w : text::keywords(description))
