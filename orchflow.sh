@@ -60,7 +60,7 @@ case "$cmd" in
   bench)
     install_deps
     build
-    exec bench/run_all.sh "$@"
+    exec python3 bench/run_all.py "$@"
     ;;
   *)
     echo "usage: $0 serve|test|build|bench" >&2
