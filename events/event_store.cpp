@@ -70,6 +70,8 @@ struct event_store::impl {
   std::unordered_map<std::string, uint64_t> stream_versions;
   std::unordered_map<std::string, uint64_t> partition_seqs;
   std::unordered_set<std::string> closed_partitions;
+  /// Partitions whose every stream version is cached.
+  std::unordered_set<std::string> known_partitions;
   std::atomic<uint64_t> checkpoint{0};
 
   ~impl() {
@@ -97,6 +99,12 @@ struct event_store::impl {
     bool have_stream = stream_versions.count(stream) != 0;
     if (have_partition && have_stream)
       return caf::none;
+    if (known_partitions.count(partition) != 0) {
+      stream_versions[stream] = 0; // every stream of it is cached: new one
+      return caf::none;
+    }
+    if (partition.rfind("run_", 0) == 0)
+      return load_run_partition(partition);
     auto prefix = partition + '\0';
     rocksdb::Slice lb{prefix};
     rocksdb::ReadOptions ro;
@@ -127,6 +135,31 @@ struct event_store::impl {
       partition_seqs[partition] = pseq;
     if (!have_stream)
       stream_versions[stream] = found ? version : 0;
+    return caf::none;
+  }
+
+  /// Caches every stream of a run's partition (runs are small; their task
+  /// streams appear one by one, and must not each cost a scan).
+  caf::error load_run_partition(const std::string& partition) {
+    auto prefix = partition + '\0';
+    auto bound = upper_bound_of(prefix);
+    rocksdb::Slice ub{bound};
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &ub;
+    std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, events_cf)};
+    uint64_t pseq = 0;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      auto val = it->value();
+      auto ev = decode_event(partition, {val.data(), val.size()});
+      if (!ev)
+        return std::move(ev.error());
+      pseq = ev->pseq;
+      stream_versions[ev->stream] = ev->seq;
+    }
+    if (!it->status().ok())
+      return to_error(it->status(), "reading a run's events");
+    partition_seqs[partition] = pseq;
+    known_partitions.insert(partition);
     return caf::none;
   }
 
@@ -225,6 +258,7 @@ struct event_store::impl {
         else
           ++it;
       partition_seqs.erase(p);
+      known_partitions.erase(p);
     }
     std::vector<event_batch_ptr> committed;
     for (auto& b : staged)

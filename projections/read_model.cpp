@@ -82,7 +82,7 @@ read_model::read_model(event_store& store) : store_(store) {
 
 read_model::~read_model() = default;
 
-void read_model::render(const std::string& run_id, run_entry& entry) {
+void read_model::render(const std::string& run_id, run_entry& entry) const {
   if (!entry.view)
     return;
   auto& v = *entry.view;
@@ -92,9 +92,15 @@ void read_model::render(const std::string& run_id, run_entry& entry) {
   entry.tasks = std::make_shared<const std::string>(dump_safe(render_tasks(v)));
   entry.summary
       = std::make_shared<const std::string>(dump_safe(render_summary(v)));
+  entry.dirty = false;
   if (v.terminal())
     entry.view.reset();
   (void)run_id;
+}
+
+void read_model::refresh(run_entry& entry) const {
+  if (entry.dirty && entry.view)
+    render({}, entry);
 }
 
 void read_model::fold_webhook(const event& e) {
@@ -163,6 +169,7 @@ void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
     entry.view = std::make_unique<run_view>();
     order_.push_back(partition);
     accounts_[entry.owner].runs.push_back(partition);
+    created_runs_.push_back(partition);
   }
   if (!entry.view) {
     // An event for a terminal run: rebuild its view from the log.
@@ -177,6 +184,8 @@ void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
   } else {
     orchflow::apply(*entry.view, e);
   }
+  entry.status = entry.view->status;
+  entry.dirty = true;
   push_unique(touched_runs, partition);
 }
 
@@ -185,15 +194,24 @@ read_model::rows_for(const std::vector<std::string>& runs,
                      const std::vector<std::string>& accounts) const {
   std::vector<projection_write> rows;
   rows.reserve(runs.size() + accounts.size());
+  // A run's row is written when it is created (small: it is refolded from
+  // the log at start while active) and once more when it ends (with its
+  // document: terminal runs are served without replay).
   for (auto& id : runs) {
     auto i = runs_.find(id);
-    if (i == runs_.end() || !i->second.document)
+    if (i == runs_.end())
       continue;
     auto& entry = i->second;
+    bool ended = terminal_status(entry.status) && entry.document;
+    bool created = std::find(created_runs_.begin(), created_runs_.end(), id)
+                   != created_runs_.end();
+    if (!ended && !created)
+      continue;
     json row{{"owner", entry.owner},
              {"status", entry.status},
-             {"created_at", entry.created_at},
-             {"document", *entry.document}};
+             {"created_at", entry.created_at}};
+    if (ended)
+      row["document"] = *entry.document;
     rows.push_back({std::string{run_prefix} + id, dump_safe(row)});
   }
   for (auto& id : touched_providers_)
@@ -235,14 +253,17 @@ void read_model::apply(const std::vector<event_batch_ptr>& groups) {
         fold(e, touched_runs, touched_accounts);
         last = std::max(last, e.global_seq);
       }
+    // Ended runs are rendered now (their view goes); others on read.
     for (auto& id : touched_runs)
-      render(id, runs_[id]);
+      if (auto& entry = runs_[id]; terminal_status(entry.status))
+        render(id, entry);
     position_ = std::max(position_, last);
   }
   // Rows are built by the writer thread, the only one that mutates.
   auto rows = rows_for(touched_runs, touched_accounts);
   touched_webhooks_.clear();
   touched_providers_.clear();
+  created_runs_.clear();
   if (auto err = store_.write_projections(rows, last))
     spdlog::warn("projection rows not persisted (rebuilt on restart): {}",
                  orchflow::render(err));
@@ -271,7 +292,10 @@ caf::error read_model::load() {
         entry.owner = get_string(row, "owner");
         entry.status = get_string(row, "status");
         entry.created_at = get_int(row, "created_at");
+        created.emplace_back(entry.created_at, id);
         auto doc_text = get_string(row, "document");
+        if (doc_text.empty())
+          return; // active: refolded from the log below
         auto doc = json::parse(doc_text, nullptr, false);
         entry.document = std::make_shared<const std::string>(doc_text);
         json tasks = json::array();
@@ -286,7 +310,6 @@ caf::error read_model::load() {
             {"task", get_json(doc, "task")},
             {"created_at", get_json(doc, "created_at")},
             {"updated_at", get_json(doc, "updated_at")}}.dump());
-        created.emplace_back(entry.created_at, id);
       });
   if (err)
     return err;
@@ -348,7 +371,7 @@ caf::error read_model::catch_up() {
         if (!events)
           return std::move(events.error());
         auto& entry = runs_[partition];
-        bool known = static_cast<bool>(entry.document);
+        bool known = !entry.owner.empty();
         entry.view = std::make_unique<run_view>();
         apply_all(*entry.view, *events);
         for (auto& x : *events)
@@ -356,9 +379,12 @@ caf::error read_model::catch_up() {
             fold_webhook(x);
         entry.owner = entry.view->account_id;
         entry.created_at = entry.view->created_at;
+        entry.status = entry.view->status;
+        entry.dirty = true;
         if (!known) {
           order_.push_back(partition);
           accounts_[entry.owner].runs.push_back(partition);
+          created_runs_.push_back(partition);
         }
         push_unique(touched_runs, partition);
       } else {
@@ -374,12 +400,16 @@ caf::error read_model::catch_up() {
       return std::move(events.error());
     entry.view = std::make_unique<run_view>();
     apply_all(*entry.view, *events);
+    entry.status = entry.view->status;
+    entry.dirty = true;
   }
   for (auto& id : touched_runs)
-    render(id, runs_[id]);
+    if (auto& entry = runs_[id]; terminal_status(entry.status))
+      render(id, entry);
   auto rows = rows_for(touched_runs, touched_accounts);
   touched_webhooks_.clear();
   touched_providers_.clear();
+  created_runs_.clear();
   auto pos = position_;
   guard.unlock();
   if (!rows.empty())
@@ -413,18 +443,31 @@ read_model::account_by_key_hash(const std::string& hash) const {
 
 std::optional<run_read> read_model::run(const std::string& run_id,
                                         const std::string& account) const {
-  std::shared_lock<std::shared_mutex> guard{mtx_};
+  {
+    std::shared_lock<std::shared_mutex> guard{mtx_};
+    auto i = runs_.find(run_id);
+    if (i == runs_.end() || i->second.owner != account)
+      return std::nullopt;
+    if (!i->second.dirty && i->second.document)
+      return run_read{i->second.document, i->second.tasks, i->second.status};
+  }
+  // Changed since its last read: render once, for every later reader.
+  std::unique_lock<std::shared_mutex> guard{mtx_};
   auto i = runs_.find(run_id);
-  if (i == runs_.end() || i->second.owner != account || !i->second.document)
+  if (i == runs_.end() || i->second.owner != account)
     return std::nullopt;
-  return run_read{i->second.document, i->second.tasks, i->second.status};
+  auto& entry = i->second;
+  refresh(entry);
+  if (!entry.document)
+    return std::nullopt;
+  return run_read{entry.document, entry.tasks, entry.status};
 }
 
 std::optional<std::string>
 read_model::status_of(const std::string& run_id) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   auto i = runs_.find(run_id);
-  if (i == runs_.end() || !i->second.document)
+  if (i == runs_.end() || i->second.owner.empty())
     return std::nullopt;
   return i->second.status;
 }
@@ -440,7 +483,11 @@ json read_model::list_runs(const std::string& account, size_t limit,
     for (size_t k = offset; k < total && runs.size() < limit; ++k) {
       auto& id = ids[total - 1 - k]; // newest first
       auto r = runs_.find(id);
-      if (r != runs_.end() && r->second.summary)
+      if (r == runs_.end())
+        continue;
+      if (r->second.view)
+        runs.push_back(render_summary(*r->second.view));
+      else if (r->second.summary)
         runs.push_back(json::parse(*r->second.summary, nullptr, false));
     }
   }

@@ -131,6 +131,9 @@ private:
     std::shared_ptr<const std::string> summary;
     /// Present while the run is not terminal.
     std::unique_ptr<run_view> view;
+    /// The cached strings are older than `view`: rendered on the next read,
+    /// not on every commit (most commits are never read).
+    bool dirty = false;
   };
 
   struct account_entry {
@@ -143,7 +146,9 @@ private:
             std::vector<std::string>& touched_accounts);
   void fold_webhook(const event& e);
   void fold_provider(const event& e);
-  void render(const std::string& run_id, run_entry& entry);
+  void render(const std::string& run_id, run_entry& entry) const;
+  /// Renders `entry` if dirty; needs the exclusive lock.
+  void refresh(run_entry& entry) const;
   std::vector<projection_write>
   rows_for(const std::vector<std::string>& runs,
            const std::vector<std::string>& accounts) const;
@@ -151,13 +156,16 @@ private:
 
   event_store& store_;
   mutable std::shared_mutex mtx_;
-  std::unordered_map<std::string, run_entry> runs_;
+  /// Mutable: readers render dirty entries (under the exclusive lock).
+  mutable std::unordered_map<std::string, run_entry> runs_;
   std::unordered_map<std::string, account_entry> accounts_;
   std::unordered_map<std::string, std::string> key_hashes_;
   std::vector<std::string> order_; // run ids in creation order
   std::map<std::string, pending_webhook> webhooks_;
   std::map<std::string, provider_record> providers_;
   std::vector<std::string> touched_providers_;
+  /// Runs created since the last persist (their first, small row).
+  std::vector<std::string> created_runs_;
   /// Webhook rows changed since the last persist (id -> still pending).
   std::map<std::string, bool> touched_webhooks_;
   uint64_t webhooks_version_ = 0;
