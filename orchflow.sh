@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake make pkg-config libcaf-dev librocksdb-dev libboost-dev
   nlohmann-json3-dev libcurl4-openssl-dev libssl-dev libspdlog-dev
-  libgtest-dev python3 python3-requests curl wrk)
+  libgtest-dev zlib1g-dev python3 python3-requests curl wrk)
 
 install_deps() {
   local missing=()
