@@ -264,6 +264,11 @@ void read_model::apply(const std::vector<event_batch_ptr>& groups) {
   touched_webhooks_.clear();
   touched_providers_.clear();
   created_runs_.clear();
+  // Most commits change no row: the checkpoint then stays behind, and a
+  // restart refolds the few events after it (active runs are refolded from
+  // the log anyway). Writing it every commit would double the writes.
+  if (rows.empty())
+    return;
   if (auto err = store_.write_projections(rows, last))
     spdlog::warn("projection rows not persisted (rebuilt on restart): {}",
                  orchflow::render(err));
