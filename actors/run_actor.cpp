@@ -292,8 +292,12 @@ run_actor_impl(run_actor::stateful_pointer<run_state> self, engine_context* ctx,
         auto data = std::move(st.create->data);
         st.create.reset();
         auto run_id = st.view.run_id;
+        auto now = now_ms();
+        // Created and planning in one append: one synced write per POST.
         record(
-            self, {make_event(ev::run_created, now_ms(), std::move(data))},
+            self,
+            {make_event(ev::run_created, now, std::move(data)),
+             make_event(ev::run_planning_started, now, json::object())},
             [self, run_id] {
               auto& r = self->state.create_reply;
               r->send(202, json{{"run_id", run_id},

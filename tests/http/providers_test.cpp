@@ -148,6 +148,10 @@ TEST_F(ProviderTest, EveryKindRunsAWholeWorkflow) {
     EXPECT_GT(doc["usage"]["input_tokens"], 0);
     auto calls = vendor.count() - before;
     EXPECT_EQ(static_cast<int64_t>(calls), doc["usage"]["llm_calls"]) << kind;
+    std::cout << "[run] " << kind << ": " << doc["status"].get<std::string>()
+              << ", " << doc["subtasks"].size() << " tasks, "
+              << doc["usage"].dump() << ", final output "
+              << doc["final_output"].get<std::string>().size() << " bytes\n";
     expect_replay_equal(*client, run, key);
   }
   // What reached the wire.
@@ -225,6 +229,8 @@ TEST_F(ProviderTest, RateLimitIsRetriedAfterRetryAfter) {
       EXPECT_EQ(e["data"]["retryable"], true);
     }
   EXPECT_TRUE(recorded);
+  std::cout << "[429 retry-after 1] run " << doc["status"].get<std::string>()
+            << "; the split was sent " << vendor.count("split") << " times\n";
 }
 
 TEST_F(ProviderTest, OverloadAndServerErrorsAreRetried) {
@@ -238,6 +244,8 @@ TEST_F(ProviderTest, OverloadAndServerErrorsAreRetried) {
   auto doc = wait_status(*client, run, key, {"completed", "failed"});
   ASSERT_EQ(doc["status"], "completed") << doc.dump(2);
   EXPECT_EQ(vendor.count("split"), 3u);
+  std::cout << "[529, 500] retried; run " << doc["status"].get<std::string>()
+            << " after " << vendor.count("split") << " split attempts\n";
 }
 
 TEST_F(ProviderTest, RejectedKeyFailsTheRunClearlyWithoutRetrying) {
@@ -253,6 +261,8 @@ TEST_F(ProviderTest, RejectedKeyFailsTheRunClearlyWithoutRetrying) {
   auto doc = wait_status(*client, run, key, {"completed", "failed"});
   ASSERT_EQ(doc["status"], "failed");
   auto error = doc["error"].get<std::string>();
+  std::cout << "[401] run " << doc["status"].get<std::string>() << ": "
+            << error << "\n";
   EXPECT_NE(error.find("anthropic rejected the API key (401)"),
             std::string::npos)
       << error;
@@ -268,6 +278,8 @@ TEST_F(ProviderTest, SafetyBlockAndTruncationFailWithReasons) {
   auto run = run_on(gem);
   auto doc = wait_status(*client, run, key, {"completed", "failed"});
   ASSERT_EQ(doc["status"], "failed");
+  std::cout << "[safety] run failed: " << doc["error"].get<std::string>()
+            << "\n";
   EXPECT_NE(doc["error"].get<std::string>().find("SAFETY"), std::string::npos)
       << doc["error"];
   fake_vendor::reply cut;
@@ -278,6 +290,8 @@ TEST_F(ProviderTest, SafetyBlockAndTruncationFailWithReasons) {
   auto run2 = run_on(oai);
   auto doc2 = wait_status(*client, run2, key, {"completed", "failed"});
   ASSERT_EQ(doc2["status"], "failed");
+  std::cout << "[truncated] run failed: " << doc2["error"].get<std::string>()
+            << "\n";
   EXPECT_NE(doc2["error"].get<std::string>().find("output token limit"),
             std::string::npos)
       << doc2["error"];
@@ -301,6 +315,8 @@ TEST_F(ProviderTest, SlowAndDroppedAnswersAreRetriedThenFail) {
   auto run2 = run_on(id);
   auto doc2 = wait_status(*client, run2, key, {"completed", "failed"}, 30000);
   ASSERT_EQ(doc2["status"], "failed");
+  std::cout << "[dropped] run failed: " << doc2["error"].get<std::string>()
+            << "\n";
   EXPECT_NE(doc2["error"].get<std::string>().find("gave up after 3 attempts"),
             std::string::npos)
       << doc2["error"];
