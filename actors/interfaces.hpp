@@ -32,6 +32,10 @@ CAF_ADD_ATOM(orchflow, orchflow::atom, posted, "posted")
 CAF_ADD_ATOM(orchflow, orchflow::atom, retry, "retry")
 CAF_ADD_ATOM(orchflow, orchflow::atom, prv_add, "prv_add")
 CAF_ADD_ATOM(orchflow, orchflow::atom, prv_off, "prv_off")
+CAF_ADD_ATOM(orchflow, orchflow::atom, idle, "idle")
+CAF_ADD_ATOM(orchflow, orchflow::atom, passivate, "passivate")
+CAF_ADD_ATOM(orchflow, orchflow::atom, active, "active")
+CAF_ADD_ATOM(orchflow, orchflow::atom, woken, "woken")
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::event_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orchflow::reply_ptr)
@@ -81,6 +85,9 @@ using run_actor = caf::typed_actor<
     caf::reacts_to<atom::complete, std::string, std::string, reply_ptr>,
     // Cancels the run; answers 200 or 409.
     caf::reacts_to<atom::cancel, reply_ptr>,
+    // Stops the actor if the run still only waits for humans; else the run
+    // tells the supervisor it stays (active).
+    caf::reacts_to<atom::passivate>,
     // A task actor committed events of its stream (task id, events).
     caf::reacts_to<atom::task_upd, std::string, event_batch_ptr>,
     // The event store committed the oldest pending append.
@@ -108,6 +115,14 @@ using supervisor_actor = caf::typed_actor<
     caf::reacts_to<atom::cancel, std::string, reply_ptr>,
     // Respawns a run actor that stopped on an error.
     caf::reacts_to<atom::recover, std::string>,
+    // A run only waits for humans: it may be passivated (run id).
+    caf::reacts_to<atom::idle, std::string>,
+    // A run asked to passivate has work again and stays (run id).
+    caf::reacts_to<atom::active, std::string>,
+    // A passivated run's events, read back to wake it (run id, events).
+    caf::reacts_to<atom::woken, std::string, event_batch_ptr>,
+    // Reading a passivated run failed (run id, error).
+    caf::reacts_to<atom::woken, std::string, caf::error>,
     // The event store committed the oldest pending append.
     caf::reacts_to<atom::appended, event_batch_ptr>,
     // The oldest pending append failed.

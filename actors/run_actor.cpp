@@ -157,6 +157,36 @@ void schedule(self_ptr self) {
     record(self, {make_event(ev::run_resumed, now_ms(), json::object())});
 }
 
+/// True if the run only waits for humans: nothing runs, nothing is being
+/// written or asked, no answer is on its way to a task.
+bool quiescent(self_ptr self) {
+  auto& st = self->state;
+  auto& v = st.view;
+  if (v.status != "waiting_human" || !st.pending.empty() || st.llm_in_flight
+      || !st.completing.empty())
+    return false;
+  for (auto& t : v.tasks)
+    if (t.state == "running"
+        || (t.state == "pending" && st.tasks.count(t.id) != 0))
+      return false;
+  return true;
+}
+
+/// Offers the supervisor to passivate the run once it is quiescent.
+void maybe_idle(self_ptr self) {
+  auto& st = self->state;
+  if (!st.ctx->cfg->passivate_waiting_runs || !st.supervisor)
+    return;
+  if (!quiescent(self)) {
+    st.idle_sent = false;
+    return;
+  }
+  if (!st.idle_sent) {
+    st.idle_sent = true;
+    self->send(st.supervisor, atom::idle_v, st.view.run_id);
+  }
+}
+
 /// Takes the next step the folded state calls for. Waits while an append
 /// or an LLM call is in flight: their completions call advance again.
 void advance(self_ptr self) {
@@ -185,6 +215,7 @@ void advance(self_ptr self) {
   } else {
     schedule(self);
   }
+  maybe_idle(self);
 }
 
 void on_llm(self_ptr self, llm_result& r) {
@@ -277,8 +308,10 @@ void on_task_update(self_ptr self, const std::string& task_id,
 
 run_actor::behavior_type
 run_actor_impl(run_actor::stateful_pointer<run_state> self, engine_context* ctx,
-               run_view view, std::optional<run_spec> create, reply_ptr reply) {
+               run_view view, std::optional<run_spec> create, reply_ptr reply,
+               supervisor_actor supervisor) {
   self->state.ctx = ctx;
+  self->state.supervisor = std::move(supervisor);
   self->state.view = std::move(view);
   self->state.create = std::move(create);
   self->state.create_reply = std::move(reply);
@@ -312,6 +345,17 @@ run_actor_impl(run_actor::stateful_pointer<run_state> self, engine_context* ctx,
       [self](atom::complete, std::string& task_id, std::string& output,
              reply_ptr& reply) { on_complete(self, task_id, output, reply); },
       [self](atom::cancel, reply_ptr& reply) { on_cancel(self, reply); },
+      [self](atom::passivate) {
+        // Only the supervisor sends this, after `idle`: whatever it
+        // forwarded before came first, so quiescence is still exact here.
+        if (quiescent(self)) {
+          finish(self);
+          return;
+        }
+        self->state.idle_sent = false;
+        self->send(self->state.supervisor, atom::active_v,
+                   self->state.view.run_id);
+      },
       [self](atom::task_upd, std::string& task_id, event_batch_ptr& batch) {
         on_task_update(self, task_id, batch);
       },

@@ -24,6 +24,9 @@ struct run_state {
   std::set<std::string> completing;
   append_queue pending;
   bool llm_in_flight = false;
+  /// Told when the run only waits for humans (it may then be passivated).
+  supervisor_actor supervisor;
+  bool idle_sent = false;
 };
 
 /// Drives one run: plan (split, dependencies, assignment), start every
@@ -31,6 +34,7 @@ struct run_state {
 /// (`run_x`); task actors write theirs.
 run_actor::behavior_type
 run_actor_impl(run_actor::stateful_pointer<run_state> self, engine_context* ctx,
-               run_view view, std::optional<run_spec> create, reply_ptr reply);
+               run_view view, std::optional<run_spec> create, reply_ptr reply,
+               supervisor_actor supervisor);
 
 } // namespace orchflow

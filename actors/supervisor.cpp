@@ -24,35 +24,111 @@ void spawn_run(self_ptr self, run_view view, std::optional<run_spec> create,
                reply_ptr reply) {
   auto id = view.run_id;
   auto hdl = self->spawn(run_actor_impl, self->state.ctx, std::move(view),
-                         std::move(create), std::move(reply));
+                         std::move(create), std::move(reply),
+                         supervisor_actor{self});
   self->monitor(hdl);
   self->state.runs.emplace(id, hdl);
   self->send(hdl, atom::start_v);
 }
 
+void wake(self_ptr self, const std::string& id);
+
 void recover(self_ptr self, const std::string& id) {
   if (self->state.runs.count(id) != 0)
     return;
   auto view = self->state.ctx->reads->active_view(id);
-  if (!view)
-    return; // terminal meanwhile, or unknown
+  if (!view) {
+    // Passivated in the projection: read it back from the log.
+    auto status = self->state.ctx->reads->status_of(id);
+    if (status && *status != "completed" && *status != "failed"
+        && *status != "cancelled")
+      wake(self, id);
+    return;
+  }
   spawn_run(self, std::move(*view), std::nullopt, nullptr);
 }
 
-/// Answers a command for a run that has no live actor.
-void answer_without_actor(self_ptr self, const std::string& run_id,
-                          const reply_ptr& reply) {
-  auto status = self->state.ctx->reads->status_of(run_id);
-  if (!status)
-    send_error(reply, 404, "run_not_found", "Run " + run_id + " not found.");
-  else if (*status == "completed" || *status == "failed"
-           || *status == "cancelled")
-    send_error(reply, 409, "run_terminal",
+void forward(self_ptr self, const run_actor& hdl, held_command& cmd) {
+  if (cmd.cancel)
+    self->send(hdl, atom::cancel_v, std::move(cmd.reply));
+  else
+    self->send(hdl, atom::complete_v, std::move(cmd.task_id),
+               std::move(cmd.output), std::move(cmd.reply));
+}
+
+/// Reads a passivated run back from the log (on the store's thread: no
+/// actor blocks on the disk); `woken` brings the events.
+void wake(self_ptr self, const std::string& id) {
+  if (!self->state.waking.insert(id).second)
+    return;
+  auto hdl = supervisor_actor{self};
+  self->state.ctx->store->read_async(
+      id, [hdl, id](caf::expected<event_batch> evs) {
+        if (evs)
+          caf::anon_send(hdl, atom::woken_v, id,
+                         std::make_shared<const event_batch>(std::move(*evs)));
+        else
+          caf::anon_send(hdl, atom::woken_v, id, std::move(evs.error()));
+      });
+}
+
+/// Routes a command to its run: to the live actor, into the queue of a
+/// run being passivated or woken, or wakes a passivated run first.
+void route(self_ptr self, const std::string& run_id, held_command cmd) {
+  auto& st = self->state;
+  if (st.passivating.count(run_id) != 0 || st.waking.count(run_id) != 0) {
+    st.held[run_id].push_back(std::move(cmd));
+    return;
+  }
+  if (auto i = st.runs.find(run_id); i != st.runs.end()) {
+    forward(self, i->second, cmd);
+    return;
+  }
+  auto status = st.ctx->reads->status_of(run_id);
+  if (!status) {
+    send_error(cmd.reply, 404, "run_not_found",
+               "Run " + run_id + " not found.");
+  } else if (*status == "completed" || *status == "failed"
+             || *status == "cancelled") {
+    send_error(cmd.reply, 409, "run_terminal",
                "Run " + run_id + " is already " + *status
                    + "; it accepts no more commands.");
-  else
-    send_error(reply, 503, "unavailable",
-               "Run " + run_id + " is being recovered; retry shortly.");
+  } else {
+    st.held[run_id].push_back(std::move(cmd));
+    wake(self, run_id);
+  }
+}
+
+void flush(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto held = std::move(st.held[id]);
+  st.held.erase(id);
+  auto i = st.runs.find(id);
+  for (auto& cmd : held) {
+    if (i != st.runs.end())
+      forward(self, i->second, cmd);
+    else
+      send_error(cmd.reply, 503, "unavailable",
+                 "Run " + id + " could not be resumed; retry shortly.");
+  }
+}
+
+void on_woken(self_ptr self, const std::string& id, const event_batch& evs) {
+  auto& st = self->state;
+  st.waking.erase(id);
+  run_view view;
+  apply_all(view, evs);
+  if (view.terminal() || view.run_id.empty()) {
+    for (auto& cmd : st.held[id])
+      send_error(cmd.reply, 409, "run_terminal",
+                 "Run " + id + " is already " + view.status
+                     + "; it accepts no more commands.");
+    st.held.erase(id);
+    return;
+  }
+  if (st.runs.count(id) == 0)
+    spawn_run(self, std::move(view), std::nullopt, nullptr);
+  flush(self, id);
 }
 
 std::string key_hint(const std::string& key) {
@@ -140,6 +216,14 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
         continue;
       auto id = i->first;
       runs.erase(i);
+      if (self->state.passivating.erase(id) != 0) {
+        // Passivated. Commands that came meanwhile wake it at once.
+        if (!self->state.held[id].empty())
+          wake(self, id);
+        else
+          self->state.held.erase(id);
+        return;
+      }
       if (msg.reason && msg.reason != caf::exit_reason::user_shutdown) {
         // Back off exponentially (1 s .. 5 min) so a run that keeps failing
         // cannot spin.
@@ -204,21 +288,31 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
       },
       [self](atom::complete, std::string& run_id, std::string& task_id,
              std::string& output, reply_ptr& reply) {
-        auto i = self->state.runs.find(run_id);
-        if (i == self->state.runs.end()) {
-          answer_without_actor(self, run_id, reply);
-          return;
-        }
-        self->send(i->second, atom::complete_v, std::move(task_id),
-                   std::move(output), std::move(reply));
+        route(self, run_id,
+              held_command{false, std::move(task_id), std::move(output),
+                           std::move(reply)});
       },
       [self](atom::cancel, std::string& run_id, reply_ptr& reply) {
-        auto i = self->state.runs.find(run_id);
-        if (i == self->state.runs.end()) {
-          answer_without_actor(self, run_id, reply);
+        route(self, run_id, held_command{true, {}, {}, std::move(reply)});
+      },
+      [self](atom::idle, std::string& id) {
+        auto i = self->state.runs.find(id);
+        if (i == self->state.runs.end()
+            || !self->state.passivating.insert(id).second)
           return;
-        }
-        self->send(i->second, atom::cancel_v, std::move(reply));
+        self->send(i->second, atom::passivate_v);
+      },
+      [self](atom::active, std::string& id) {
+        self->state.passivating.erase(id);
+        flush(self, id);
+      },
+      [self](atom::woken, std::string& id, event_batch_ptr& evs) {
+        on_woken(self, id, *evs);
+      },
+      [self](atom::woken, std::string& id, caf::error& err) {
+        spdlog::error("cannot read run {} back: {}", id, render(err));
+        self->state.waking.erase(id);
+        flush(self, id);
       },
       [self](atom::recover, std::string& id) { recover(self, id); },
       [self](atom::appended, event_batch_ptr& batch) {

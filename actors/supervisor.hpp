@@ -2,12 +2,22 @@
 
 #include "actors/context.hpp"
 
+#include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace orchflow {
+
+/// A command held while its run is passivating or waking.
+struct held_command {
+  /// complete or cancel.
+  bool cancel = false;
+  std::string task_id;
+  std::string output;
+  reply_ptr reply;
+};
 
 /// State of the SUPERVISOR actor.
 struct supervisor_state {
@@ -20,6 +30,11 @@ struct supervisor_state {
   append_queue pending;
   /// Providers whose deactivation is being recorded.
   std::set<std::string> deactivating;
+  /// Runs asked to passivate, and runs being read back from the log:
+  /// their commands wait here, in order.
+  std::set<std::string> passivating;
+  std::set<std::string> waking;
+  std::map<std::string, std::vector<held_command>> held;
 };
 
 /// Spawns, finds and recovers run actors; registers accounts. On start it

@@ -83,6 +83,8 @@ void set_option(server_config& cfg, const std::string& key,
     cfg.webhook_backoff_ms = to_int(key, val, 0, 3600000);
   else if (key == "webhook_timeout_ms")
     cfg.webhook_timeout_ms = to_int(key, val, 100, 600000);
+  else if (key == "passivate_waiting_runs")
+    cfg.passivate_waiting_runs = to_bool(key, val);
   else if (key == "sync")
     cfg.sync = to_bool(key, val);
   else if (key == "log_level")
@@ -180,6 +182,7 @@ server_config load_config(int argc, char** argv) {
                                "webhook_max_attempts",
                                "webhook_backoff_ms",
                                "webhook_timeout_ms",
+                               "passivate_waiting_runs",
                                "sync",
                                "log_level"};
   for (auto* key : keys) {

@@ -55,6 +55,9 @@ struct server_config {
   int webhook_backoff_ms = 1000;
   /// Timeout of one webhook POST.
   int webhook_timeout_ms = 10000;
+  /// Stop the actors of runs that only wait for humans; a command wakes
+  /// them from the log. Keeps a million waiting runs cheap.
+  bool passivate_waiting_runs = true;
   /// Sync the WAL before acknowledging (never turn off in production).
   bool sync = true;
   /// trace, debug, info, warn, error (ORCHFLOW_LOG_LEVEL).

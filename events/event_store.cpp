@@ -61,6 +61,10 @@ struct event_store::impl {
   std::mutex mtx;
   std::condition_variable cv;
   std::deque<append_request> queue;
+  /// Partition reads queued behind the appends (read_async).
+  std::deque<
+      std::pair<std::string, std::function<void(caf::expected<event_batch>)>>>
+      reads;
   bool stopping = false;
   std::thread writer;
   commit_observer observer;
@@ -165,21 +169,35 @@ struct event_store::impl {
 
   void run_writer() {
     std::vector<append_request> group;
+    std::deque<
+        std::pair<std::string, std::function<void(caf::expected<event_batch>)>>>
+        to_read;
     for (;;) {
       {
         std::unique_lock<std::mutex> guard{mtx};
-        cv.wait(guard, [&] { return stopping || !queue.empty(); });
-        if (queue.empty() && stopping)
+        cv.wait(guard,
+                [&] { return stopping || !queue.empty() || !reads.empty(); });
+        if (queue.empty() && reads.empty() && stopping)
           return;
         while (!queue.empty() && group.size() < opts.max_group) {
           group.emplace_back(std::move(queue.front()));
           queue.pop_front();
         }
+        // Only reads queued before these appends were taken may run after
+        // them; later ones wait for the next round (never see less).
+        if (queue.empty())
+          to_read.swap(reads);
       }
-      commit(group);
+      if (!group.empty())
+        commit(group);
       group.clear();
+      for (auto& [partition, done] : to_read)
+        done(read(partition));
+      to_read.clear();
     }
   }
+
+  caf::expected<event_batch> read(const std::string& partition);
 
   void commit(std::vector<append_request>& group) {
     rocksdb::WriteBatch wb;
@@ -333,6 +351,37 @@ void event_store::append(append_request req) {
   {
     std::lock_guard<std::mutex> guard{impl_->mtx};
     impl_->queue.emplace_back(std::move(req));
+  }
+  impl_->cv.notify_one();
+}
+
+caf::expected<event_batch>
+event_store::impl::read(const std::string& partition) {
+  event_batch result;
+  auto prefix = partition + '\0';
+  auto bound = upper_bound_of(prefix);
+  rocksdb::Slice ub{bound};
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &ub;
+  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, events_cf)};
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    auto val = it->value();
+    auto ev = decode_event(partition, {val.data(), val.size()});
+    if (!ev)
+      return std::move(ev.error());
+    result.emplace_back(std::move(*ev));
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "reading a run's events");
+  return result;
+}
+
+void event_store::read_async(
+    std::string partition,
+    std::function<void(caf::expected<event_batch>)> done) {
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    impl_->reads.emplace_back(std::move(partition), std::move(done));
   }
   impl_->cv.notify_one();
 }

@@ -87,6 +87,12 @@ public:
   /// the writer thread after the group's synced write.
   void append(append_request req);
 
+  /// Reads a partition on the writer thread, after every append queued
+  /// before this call committed; `done` runs there (it must only hand the
+  /// events on). For waking a passivated run without blocking an actor.
+  void read_async(std::string partition,
+                  std::function<void(caf::expected<event_batch>)> done);
+
   /// Installs the observer of committed groups. Call before the first append.
   void set_commit_observer(commit_observer f);
 
