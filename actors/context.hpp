@@ -10,6 +10,7 @@
 
 #include <caf/send.hpp>
 
+#include <atomic>
 #include <deque>
 #include <functional>
 
@@ -26,6 +27,9 @@ struct engine_context {
   const server_config* cfg = nullptr;
   /// Set once at start, before any run actor exists.
   webhook_actor webhooks;
+  /// Run actors alive (the rest are passivated or over); written by the
+  /// supervisor, read by /health.
+  std::atomic<int64_t> resident_runs{0};
 };
 
 /// Continuations of an actor's appends, in submission order: the store

@@ -205,6 +205,10 @@ event_store& engine::store() {
   return *impl_->store;
 }
 
+int64_t engine::resident_runs() const {
+  return impl_->ctx.resident_runs.load();
+}
+
 const server_config& engine::config() const {
   return impl_->cfg;
 }

@@ -52,6 +52,9 @@ public:
 
   const server_config& config() const;
 
+  /// Number of run actors alive (passivated runs have none).
+  int64_t resident_runs() const;
+
   struct impl;
 
 private:

@@ -28,6 +28,7 @@ void spawn_run(self_ptr self, run_view view, std::optional<run_spec> create,
                          supervisor_actor{self});
   self->monitor(hdl);
   self->state.runs.emplace(id, hdl);
+  ++self->state.ctx->resident_runs;
   self->send(hdl, atom::start_v);
 }
 
@@ -216,6 +217,7 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
         continue;
       auto id = i->first;
       runs.erase(i);
+      --self->state.ctx->resident_runs;
       if (self->state.passivating.erase(id) != 0) {
         // Passivated. Commands that came meanwhile wake it at once.
         if (!self->state.held[id].empty())
