@@ -104,6 +104,7 @@ caf::expected<std::unique_ptr<engine>> engine::start(const server_config& cfg) {
     return std::move(store.error());
   ptr->store = std::move(*store);
   ptr->reads = std::make_unique<read_model>(*ptr->store);
+  ptr->reads->set_passivation(cfg.passivate_waiting_runs);
   if (auto err = ptr->reads->load())
     return err;
   auto vault = key_vault::open(cfg.data_dir);

@@ -231,7 +231,7 @@ void api::handle(request req, responder respond) const {
                                 {"version", version()},
                                 {"mode", cfg_.mode},
                                 {"runs_active", eng->reads().active_count()},
-                       {"runs_resident", eng->resident_runs()}}
+                                {"runs_resident", eng->resident_runs()}}
                                .dump()));
   }
   if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1")

@@ -21,6 +21,7 @@ constexpr std::string_view run_prefix = "r/";
 constexpr std::string_view account_prefix = "a/";
 constexpr std::string_view webhook_prefix = "w/";
 constexpr std::string_view provider_prefix = "p/";
+constexpr std::string_view document_prefix = "d/";
 
 nlohmann::json to_json(const provider_record& p) {
   return nlohmann::json{{"provider_id", p.provider_id},
@@ -98,6 +99,41 @@ void read_model::render(const std::string& run_id, run_entry& entry) const {
   (void)run_id;
 }
 
+void read_model::passivate(const std::string& id, run_entry& entry) {
+  if (!entry.view || entry.view->status != "waiting_human")
+    return;
+  render(id, entry);
+  passivated_rows_.push_back(
+      {std::string{document_prefix} + id, *entry.document});
+  passivated_rows_.push_back({std::string{run_prefix} + id,
+                              dump_safe(json{{"owner", entry.owner},
+                                             {"status", entry.status},
+                                             {"created_at", entry.created_at},
+                                             {"passivated", true}})});
+  // The strings stay until the rows are written (see apply): readers in
+  // between must find the document somewhere.
+  entry.view.reset();
+  entry.dirty = false;
+  entry.passivated = true;
+}
+
+std::optional<run_read>
+read_model::read_passivated(const std::string& id,
+                            const std::string& status) const {
+  auto doc = store_.get_projection(std::string{document_prefix} + id);
+  if (!doc || !*doc)
+    return std::nullopt;
+  auto j = json::parse(**doc, nullptr, false);
+  json tasks = json::array();
+  if (auto& subtasks = get_json(j, "subtasks"); subtasks.is_object())
+    for (auto& [tid, t] : subtasks.items())
+      tasks.push_back(t);
+  return run_read{std::make_shared<const std::string>(std::move(**doc)),
+                  std::make_shared<const std::string>(dump_safe(
+                      json{{"run_id", id}, {"tasks", std::move(tasks)}})),
+                  status};
+}
+
 void read_model::refresh(run_entry& entry) const {
   if (entry.dirty && entry.view)
     render({}, entry);
@@ -171,8 +207,11 @@ void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
     accounts_[entry.owner].runs.push_back(partition);
     created_runs_.push_back(partition);
   }
+  if (entry.view && e.pseq <= entry.view->last_event_seq)
+    return; // folded already, by a reload from the log in this group
   if (!entry.view) {
-    // An event for a terminal run: rebuild its view from the log.
+    // An event for a passivated or ended run: refold it from the log
+    // (which holds this event, and the rest of its group, already).
     auto events = store_.read_partition(partition);
     if (!events) {
       spdlog::error("projection: cannot reload run {}: {}", partition,
@@ -181,11 +220,14 @@ void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
     }
     entry.view = std::make_unique<run_view>();
     apply_all(*entry.view, *events);
+    entry.passivated = false;
   } else {
     orchflow::apply(*entry.view, e);
   }
   entry.status = entry.view->status;
   entry.dirty = true;
+  if (e.type == ev::run_waiting_human)
+    push_unique(waiting_runs_, partition);
   push_unique(touched_runs, partition);
 }
 
@@ -210,8 +252,10 @@ read_model::rows_for(const std::vector<std::string>& runs,
     json row{{"owner", entry.owner},
              {"status", entry.status},
              {"created_at", entry.created_at}};
-    if (ended)
+    if (ended) {
       row["document"] = *entry.document;
+      rows.push_back({std::string{document_prefix} + id, std::nullopt});
+    }
     rows.push_back({std::string{run_prefix} + id, dump_safe(row)});
   }
   for (auto& id : touched_providers_)
@@ -257,13 +301,37 @@ void read_model::apply(const std::vector<event_batch_ptr>& groups) {
     for (auto& id : touched_runs)
       if (auto& entry = runs_[id]; terminal_status(entry.status))
         render(id, entry);
+    if (passivate_)
+      for (auto& id : waiting_runs_)
+        passivate(id, runs_[id]);
+    waiting_runs_.clear();
     position_ = std::max(position_, last);
   }
   // Rows are built by the writer thread, the only one that mutates.
   auto rows = rows_for(touched_runs, touched_accounts);
+  bool dropped = !passivated_rows_.empty();
+  for (auto& row : passivated_rows_)
+    rows.push_back(std::move(row));
+  passivated_rows_.clear();
   touched_webhooks_.clear();
   touched_providers_.clear();
   created_runs_.clear();
+  if (dropped) {
+    if (auto err = store_.write_projections(rows, last)) {
+      spdlog::warn("projection rows not persisted (rebuilt on restart): {}",
+                   orchflow::render(err));
+      return; // the documents stay in memory
+    }
+    // The documents are durable rows now: free the memory.
+    std::unique_lock<std::shared_mutex> guard{mtx_};
+    for (auto& id : touched_runs)
+      if (auto& entry = runs_[id]; entry.passivated && !entry.view) {
+        entry.document.reset();
+        entry.tasks.reset();
+        entry.summary.reset();
+      }
+    return;
+  }
   // Most commits change no row: the checkpoint then stays behind, and a
   // restart refolds the few events after it (active runs are refolded from
   // the log anyway). Writing it every commit would double the writes.
@@ -298,9 +366,10 @@ caf::error read_model::load() {
         entry.status = get_string(row, "status");
         entry.created_at = get_int(row, "created_at");
         created.emplace_back(entry.created_at, id);
+        entry.passivated = get_bool(row, "passivated");
         auto doc_text = get_string(row, "document");
         if (doc_text.empty())
-          return; // active: refolded from the log below
+          return; // active (refolded below) or passivated (read on demand)
         auto doc = json::parse(doc_text, nullptr, false);
         entry.document = std::make_shared<const std::string>(doc_text);
         json tasks = json::array();
@@ -386,6 +455,7 @@ caf::error read_model::catch_up() {
         entry.created_at = entry.view->created_at;
         entry.status = entry.view->status;
         entry.dirty = true;
+        entry.passivated = false;
         if (!known) {
           order_.push_back(partition);
           accounts_[entry.owner].runs.push_back(partition);
@@ -398,7 +468,7 @@ caf::error read_model::catch_up() {
     }
   }
   for (auto& [id, entry] : runs_) {
-    if (entry.view || terminal_status(entry.status))
+    if (entry.view || entry.passivated || terminal_status(entry.status))
       continue;
     auto events = store_.read_partition(id);
     if (!events)
@@ -455,6 +525,11 @@ std::optional<run_read> read_model::run(const std::string& run_id,
       return std::nullopt;
     if (!i->second.dirty && i->second.document)
       return run_read{i->second.document, i->second.tasks, i->second.status};
+    if (i->second.passivated) {
+      auto status = i->second.status;
+      guard.unlock();
+      return read_passivated(run_id, status);
+    }
   }
   // Changed since its last read: render once, for every later reader.
   std::unique_lock<std::shared_mutex> guard{mtx_};
@@ -490,10 +565,19 @@ json read_model::list_runs(const std::string& account, size_t limit,
       auto r = runs_.find(id);
       if (r == runs_.end())
         continue;
-      if (r->second.view)
+      if (r->second.view) {
         runs.push_back(render_summary(*r->second.view));
-      else if (r->second.summary)
+      } else if (r->second.summary) {
         runs.push_back(json::parse(*r->second.summary, nullptr, false));
+      } else if (r->second.passivated) {
+        auto doc = store_.get_projection(std::string{document_prefix} + id);
+        auto j = doc && *doc ? json::parse(**doc, nullptr, false) : json{};
+        runs.push_back(json{{"run_id", id},
+                            {"status", r->second.status},
+                            {"task", get_json(j, "task")},
+                            {"created_at", get_json(j, "created_at")},
+                            {"updated_at", get_json(j, "updated_at")}});
+      }
     }
   }
   return json{{"runs", std::move(runs)},
@@ -526,7 +610,7 @@ size_t read_model::active_count() const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   size_t n = 0;
   for (auto& [id, entry] : runs_)
-    if (entry.view && !entry.view->terminal())
+    if (!entry.owner.empty() && !terminal_status(entry.status))
       ++n;
   return n;
 }

@@ -118,6 +118,9 @@ public:
   /// Version of the `webhooks` stream (for its single writer).
   uint64_t webhooks_version() const;
 
+  /// Whether runs waiting for a human drop their folded state (default).
+  void set_passivation(bool on) { passivate_ = on; }
+
   /// The global seq of the last event folded.
   uint64_t position() const;
 
@@ -134,6 +137,9 @@ private:
     /// The cached strings are older than `view`: rendered on the next read,
     /// not on every commit (most commits are never read).
     bool dirty = false;
+    /// Waiting for a human with nothing in memory but this entry: its
+    /// document is in the `d/` row and the next event refolds it.
+    bool passivated = false;
   };
 
   struct account_entry {
@@ -149,6 +155,11 @@ private:
   void render(const std::string& run_id, run_entry& entry) const;
   /// Renders `entry` if dirty; needs the exclusive lock.
   void refresh(run_entry& entry) const;
+  /// Drops the folded state of a run waiting for a human (writer thread).
+  void passivate(const std::string& id, run_entry& entry);
+  /// Reads a passivated run's document row (no lock held).
+  std::optional<run_read> read_passivated(const std::string& id,
+                                          const std::string& status) const;
   std::vector<projection_write>
   rows_for(const std::vector<std::string>& runs,
            const std::vector<std::string>& accounts) const;
@@ -166,6 +177,11 @@ private:
   std::vector<std::string> touched_providers_;
   /// Runs created since the last persist (their first, small row).
   std::vector<std::string> created_runs_;
+  /// Runs that went waiting_human in the group being applied.
+  std::vector<std::string> waiting_runs_;
+  /// Rows of runs passivated in the group being applied.
+  std::vector<projection_write> passivated_rows_;
+  bool passivate_ = true;
   /// Webhook rows changed since the last persist (id -> still pending).
   std::map<std::string, bool> touched_webhooks_;
   uint64_t webhooks_version_ = 0;

@@ -261,8 +261,8 @@ TEST_F(ProviderTest, RejectedKeyFailsTheRunClearlyWithoutRetrying) {
   auto doc = wait_status(*client, run, key, {"completed", "failed"});
   ASSERT_EQ(doc["status"], "failed");
   auto error = doc["error"].get<std::string>();
-  std::cout << "[401] run " << doc["status"].get<std::string>() << ": "
-            << error << "\n";
+  std::cout << "[401] run " << doc["status"].get<std::string>() << ": " << error
+            << "\n";
   EXPECT_NE(error.find("anthropic rejected the API key (401)"),
             std::string::npos)
       << error;
