@@ -456,8 +456,43 @@ caf::expected<event_batch> event_store::read_global(uint64_t after,
   return result;
 }
 
+caf::error event_store::scan_global_index(
+  uint64_t after,
+  const std::function<void(uint64_t, std::string_view)>& f) const {
+  std::unique_ptr<rocksdb::Iterator> it{
+    impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->global_cf)};
+  for (it->Seek(be64(after + 1)); it->Valid(); it->Next()) {
+    std::string_view key{it->key().data(), it->key().size()};
+    std::string_view pkey{it->value().data(), it->value().size()};
+    f(read_be64(key), pkey.substr(0, pkey.find('\0')));
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "reading the global index");
+  return caf::none;
+}
+
+caf::error event_store::flush() {
+  rocksdb::FlushOptions fo;
+  for (auto* h : impl_->handles) {
+    auto st = impl_->db->Flush(fo, h);
+    if (!st.ok())
+      return to_error(st, "flushing");
+  }
+  return caf::none;
+}
+
 uint64_t event_store::last_global_seq() const {
   return impl_->global_seq.load();
+}
+
+caf::error event_store::put_projection(std::string_view key,
+                                      std::string_view value) {
+  auto st = impl_->db->Put(rocksdb::WriteOptions{}, impl_->projections_cf,
+                           rocksdb::Slice{key.data(), key.size()},
+                           rocksdb::Slice{value.data(), value.size()});
+  if (!st.ok())
+    return to_error(st, "writing a projection row");
+  return caf::none;
 }
 
 caf::expected<std::optional<std::string>>

@@ -113,8 +113,22 @@ public:
   [[nodiscard]] caf::expected<event_batch> read_global(uint64_t after,
                                                        size_t limit) const;
 
+  /// Calls `f(global_seq, partition)` for every event after `after`, in
+  /// global order, without reading the events themselves.
+  [[nodiscard]] caf::error scan_global_index(
+    uint64_t after,
+    const std::function<void(uint64_t, std::string_view)>& f) const;
+
+  /// Flushes memtables to table files (so the next open replays no WAL).
+  [[nodiscard]] caf::error flush();
+
   /// Returns the global seq of the last committed event (0 if none).
   uint64_t last_global_seq() const;
+
+  /// Writes one derived row (no checkpoint change, no sync): for rows that
+  /// only cache what the log already says. Thread-safe.
+  [[nodiscard]] caf::error put_projection(std::string_view key,
+                                          std::string_view value);
 
   /// Returns a projection row, or nullopt if absent.
   [[nodiscard]] caf::expected<std::optional<std::string>>

@@ -99,12 +99,20 @@ void read_model::render(const std::string& run_id, run_entry& entry) const {
   (void)run_id;
 }
 
-void read_model::passivate(const std::string& id, run_entry& entry) {
+void read_model::passivate(const std::string& id, run_entry& entry,
+                           bool with_document) {
   if (!entry.view || entry.view->status != "waiting_human")
     return;
-  render(id, entry);
-  passivated_rows_.push_back(
-      {std::string{document_prefix} + id, *entry.document});
+  if (with_document) {
+    render(id, entry);
+    passivated_rows_.push_back(
+        {std::string{document_prefix} + id, *entry.document});
+  } else {
+    // At start-up: no rendering of thousands of documents; the first read
+    // renders from the log and keeps the row (read_passivated).
+    passivated_rows_.push_back({std::string{document_prefix} + id,
+                                std::nullopt});
+  }
   passivated_rows_.push_back({std::string{run_prefix} + id,
                               dump_safe(json{{"owner", entry.owner},
                                              {"status", entry.status},
@@ -120,9 +128,20 @@ void read_model::passivate(const std::string& id, run_entry& entry) {
 std::optional<run_read>
 read_model::read_passivated(const std::string& id,
                             const std::string& status) const {
-  auto doc = store_.get_projection(std::string{document_prefix} + id);
-  if (!doc || !*doc)
+  auto key = std::string{document_prefix} + id;
+  auto doc = store_.get_projection(key);
+  if (!doc)
     return std::nullopt;
+  if (!*doc) {
+    // Not rendered since start-up: refold from the log once, keep the row.
+    auto events = store_.read_partition(id);
+    if (!events)
+      return std::nullopt;
+    run_view v;
+    apply_all(v, *events);
+    *doc = dump_safe(render_run(v));
+    (void)store_.put_projection(key, **doc);
+  }
   auto j = json::parse(**doc, nullptr, false);
   json tasks = json::array();
   if (auto& subtasks = get_json(j, "subtasks"); subtasks.is_object())
@@ -205,7 +224,7 @@ void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
     entry.view = std::make_unique<run_view>();
     order_.push_back(partition);
     accounts_[entry.owner].runs.push_back(partition);
-    created_runs_.push_back(partition);
+    created_runs_.insert(partition);
   }
   if (entry.view && e.pseq <= entry.view->last_event_seq)
     return; // folded already, by a reload from the log in this group
@@ -245,8 +264,7 @@ read_model::rows_for(const std::vector<std::string>& runs,
       continue;
     auto& entry = i->second;
     bool ended = terminal_status(entry.status) && entry.document;
-    bool created = std::find(created_runs_.begin(), created_runs_.end(), id)
-                   != created_runs_.end();
+    bool created = created_runs_.count(id) != 0;
     if (!ended && !created)
       continue;
     json row{{"owner", entry.owner},
@@ -303,7 +321,7 @@ void read_model::apply(const std::vector<event_batch_ptr>& groups) {
         render(id, entry);
     if (passivate_)
       for (auto& id : waiting_runs_)
-        passivate(id, runs_[id]);
+        passivate(id, runs_[id], true);
     waiting_runs_.clear();
     position_ = std::max(position_, last);
   }
@@ -427,45 +445,52 @@ caf::error read_model::catch_up() {
   std::vector<std::string> touched_accounts;
   std::set<std::string> rebuilt;
   auto checkpoint = position_;
-  for (;;) {
-    auto chunk = store_.read_global(position_, 4096);
-    if (!chunk)
-      return std::move(chunk.error());
-    if (chunk->empty())
-      break;
-    for (auto& e : *chunk) {
-      auto partition = std::string{partition_of(e.stream)};
-      position_ = e.global_seq;
-      if (is_run(partition)) {
-        if (!rebuilt.insert(partition).second)
-          continue;
-        // Refold the whole run from its partition: idempotent whatever
-        // part of it the persisted row already reflected.
-        auto events = store_.read_partition(partition);
-        if (!events)
-          return std::move(events.error());
-        auto& entry = runs_[partition];
-        bool known = !entry.owner.empty();
-        entry.view = std::make_unique<run_view>();
-        apply_all(*entry.view, *events);
-        for (auto& x : *events)
-          if (x.type == ev::webhook_queued && x.global_seq > checkpoint)
-            fold_webhook(x);
-        entry.owner = entry.view->account_id;
-        entry.created_at = entry.view->created_at;
-        entry.status = entry.view->status;
-        entry.dirty = true;
-        entry.passivated = false;
-        if (!known) {
-          order_.push_back(partition);
-          accounts_[entry.owner].runs.push_back(partition);
-          created_runs_.push_back(partition);
-        }
-        push_unique(touched_runs, partition);
-      } else {
-        fold(e, touched_runs, touched_accounts);
-      }
+  // Which partitions changed after the checkpoint, in order of their first
+  // change: read from the global index alone, so that every event is
+  // decoded once, when its partition is refolded.
+  std::vector<std::string> changed;
+  auto err = store_.scan_global_index(
+    checkpoint, [&](uint64_t seq, std::string_view partition) {
+      position_ = seq;
+      if (rebuilt.insert(std::string{partition}).second)
+        changed.emplace_back(partition);
+    });
+  if (err)
+    return err;
+  // Deliveries after the runs that queued them.
+  std::stable_partition(changed.begin(), changed.end(), [](auto& p) {
+    return p != ev::webhooks_stream;
+  });
+  for (auto& partition : changed) {
+    auto events = store_.read_partition(partition);
+    if (!events)
+      return std::move(events.error());
+    if (!is_run(partition)) {
+      for (auto& e : *events)
+        if (e.global_seq > checkpoint)
+          fold(e, touched_runs, touched_accounts);
+      continue;
     }
+    // Refold the whole run: idempotent whatever part of it the persisted
+    // row already reflected.
+    auto& entry = runs_[partition];
+    bool known = !entry.owner.empty();
+    entry.view = std::make_unique<run_view>();
+    apply_all(*entry.view, *events);
+    for (auto& x : *events)
+      if (x.type == ev::webhook_queued && x.global_seq > checkpoint)
+        fold_webhook(x);
+    entry.owner = entry.view->account_id;
+    entry.created_at = entry.view->created_at;
+    entry.status = entry.view->status;
+    entry.dirty = true;
+    entry.passivated = false;
+    if (!known) {
+      order_.push_back(partition);
+      accounts_[entry.owner].runs.push_back(partition);
+      created_runs_.insert(partition);
+    }
+    touched_runs.push_back(partition); // `changed` holds each once
   }
   for (auto& [id, entry] : runs_) {
     if (entry.view || entry.passivated || terminal_status(entry.status))
@@ -481,14 +506,35 @@ caf::error read_model::catch_up() {
   for (auto& id : touched_runs)
     if (auto& entry = runs_[id]; terminal_status(entry.status))
       render(id, entry);
+  // Runs that only wait for humans are passivated at start, too: recovery
+  // spawns no actor for them and keeps no folded state.
+  std::vector<std::string> parked;
+  if (passivate_)
+    for (auto& [id, entry] : runs_)
+      if (entry.view && entry.view->status == "waiting_human") {
+        passivate(id, entry, false);
+        parked.push_back(id);
+      }
   auto rows = rows_for(touched_runs, touched_accounts);
+  for (auto& row : passivated_rows_)
+    rows.push_back(std::move(row));
+  passivated_rows_.clear();
   touched_webhooks_.clear();
   touched_providers_.clear();
   created_runs_.clear();
   auto pos = position_;
   guard.unlock();
-  if (!rows.empty())
-    return store_.write_projections(rows, pos);
+  if (rows.empty())
+    return caf::none;
+  if (auto err = store_.write_projections(rows, pos))
+    return err;
+  std::unique_lock<std::shared_mutex> again{mtx_};
+  for (auto& id : parked)
+    if (auto& entry = runs_[id]; entry.passivated && !entry.view) {
+      entry.document.reset();
+      entry.tasks.reset();
+      entry.summary.reset();
+    }
   return caf::none;
 }
 

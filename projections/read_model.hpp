@@ -13,6 +13,7 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace orchflow {
@@ -156,7 +157,7 @@ private:
   /// Renders `entry` if dirty; needs the exclusive lock.
   void refresh(run_entry& entry) const;
   /// Drops the folded state of a run waiting for a human (writer thread).
-  void passivate(const std::string& id, run_entry& entry);
+  void passivate(const std::string& id, run_entry& entry, bool with_document);
   /// Reads a passivated run's document row (no lock held).
   std::optional<run_read> read_passivated(const std::string& id,
                                           const std::string& status) const;
@@ -176,7 +177,7 @@ private:
   std::map<std::string, provider_record> providers_;
   std::vector<std::string> touched_providers_;
   /// Runs created since the last persist (their first, small row).
-  std::vector<std::string> created_runs_;
+  std::unordered_set<std::string> created_runs_;
   /// Runs that went waiting_human in the group being applied.
   std::vector<std::string> waiting_runs_;
   /// Rows of runs passivated in the group being applied.
