@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <mutex>
 #include <set>
+#include <thread>
 
 namespace orchflow {
 
@@ -461,25 +462,55 @@ caf::error read_model::catch_up() {
   std::stable_partition(changed.begin(), changed.end(), [](auto& p) {
     return p != ev::webhooks_stream;
   });
-  for (auto& partition : changed) {
-    auto events = store_.read_partition(partition);
-    if (!events)
-      return std::move(events.error());
+  // Refold the changed runs on two threads (reading and decoding their
+  // events is most of a recovery), then merge in order on this one.
+  struct refolded {
+    std::unique_ptr<run_view> view;
+    std::vector<event> queued;
+    caf::error err;
+  };
+  std::vector<refolded> folded(changed.size());
+  auto work = [&](size_t first) {
+    for (size_t i = first; i < changed.size(); i += 2) {
+      if (!is_run(changed[i]))
+        continue;
+      auto events = store_.read_partition(changed[i]);
+      if (!events) {
+        folded[i].err = std::move(events.error());
+        continue;
+      }
+      folded[i].view = std::make_unique<run_view>();
+      apply_all(*folded[i].view, *events);
+      for (auto& x : *events)
+        if (x.type == ev::webhook_queued && x.global_seq > checkpoint)
+          folded[i].queued.push_back(std::move(x));
+    }
+  };
+  {
+    std::thread helper{work, 1};
+    work(0);
+    helper.join();
+  }
+  for (size_t i = 0; i < changed.size(); ++i) {
+    auto& partition = changed[i];
     if (!is_run(partition)) {
+      auto events = store_.read_partition(partition);
+      if (!events)
+        return std::move(events.error());
       for (auto& e : *events)
         if (e.global_seq > checkpoint)
           fold(e, touched_runs, touched_accounts);
       continue;
     }
-    // Refold the whole run: idempotent whatever part of it the persisted
-    // row already reflected.
+    if (folded[i].err)
+      return std::move(folded[i].err);
+    // Refolded whole: idempotent whatever part of it the persisted row
+    // already reflected.
     auto& entry = runs_[partition];
     bool known = !entry.owner.empty();
-    entry.view = std::make_unique<run_view>();
-    apply_all(*entry.view, *events);
-    for (auto& x : *events)
-      if (x.type == ev::webhook_queued && x.global_seq > checkpoint)
-        fold_webhook(x);
+    entry.view = std::move(folded[i].view);
+    for (auto& x : folded[i].queued)
+      fold_webhook(x);
     entry.owner = entry.view->account_id;
     entry.created_at = entry.view->created_at;
     entry.status = entry.view->status;
