@@ -12,6 +12,7 @@
 #include "actors/context.hpp"
 #include "actors/engine.hpp"
 #include "events/event_store.hpp"
+#include "events/rocksdb_options.hpp"
 #include "events/types.hpp"
 #include "projections/read_model.hpp"
 
@@ -32,7 +33,6 @@
 
 #include "bench/common.hpp"
 #include "bench/modes.hpp"
-#include "events/rocksdb_options.hpp"
 
 namespace orchflow::bench {
 
@@ -345,14 +345,14 @@ int engine_recovery(const options& opts) {
     auto o = make_rocksdb_options();
     rocksdb::DB* raw = nullptr;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
-      {rocksdb::kDefaultColumnFamilyName, o},
-      {"events", o},
-      {"global", o},
-      {"projections", o}};
+        {rocksdb::kDefaultColumnFamilyName, o},
+        {"events", o},
+        {"global", o},
+        {"projections", o}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     if (!rocksdb::DB::Open(rocksdb::DBOptions{o}, cfg.data_dir, cfs, &handles,
                            &raw)
-           .ok())
+             .ok())
       return 1;
     raw->DeleteRange(rocksdb::WriteOptions{}, handles[3], "", "\xff\xff");
     for (auto* h : handles)

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
       {"fsync", fsync_probe},
       {"rocks-append", rocks_append},
       {"scan-decode", scan_decode},
+      {"scan-run", scan_run},
       {"caf-spawn", caf_spawn},
       {"caf-rtt", caf_rtt},
       {"beast-hello", beast_hello},

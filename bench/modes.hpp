@@ -8,6 +8,7 @@ namespace orchflow::bench {
 int fsync_probe(const options& opts);
 int rocks_append(const options& opts);
 int scan_decode(const options& opts);
+int scan_run(const options& opts);
 int caf_spawn(const options& opts);
 int caf_rtt(const options& opts);
 

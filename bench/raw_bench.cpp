@@ -172,6 +172,59 @@ int scan_decode(const options& opts) {
   return 0;
 }
 
+int scan_run(const options& opts) {
+  // What resuming one suspended run costs at the least: read and decode its
+  // events, then one synced write (the command's event).
+  auto dir = opts.get("dir", "");
+  auto runs = opts.num("runs", 10000);
+  auto samples = opts.num("samples", 200);
+  auto o = make_rocksdb_options();
+  o.create_if_missing = false;
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
+      {rocksdb::kDefaultColumnFamilyName, o},
+      {"events", o},
+      {"global", o},
+      {"projections", o}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  if (!rocksdb::DB::Open(rocksdb::DBOptions{o}, dir, cfs, &handles, &raw).ok())
+    return 1;
+  std::unique_ptr<rocksdb::DB> db{raw};
+  std::vector<int64_t> lat;
+  uint64_t seed = 42;
+  for (int64_t i = 0; i < samples; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    char id[32];
+    std::snprintf(id, sizeof(id), "run_bench%08lld",
+                  static_cast<long long>((seed >> 33) % runs));
+    auto t = clock_type::now();
+    std::string prefix = std::string{id} + '\0';
+    std::string bound = std::string{id} + '\1';
+    rocksdb::Slice ub{bound};
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &ub;
+    std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, handles[1])};
+    uint64_t last = 0;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      auto ev = decode_event(id, {it->value().data(), it->value().size()});
+      if (!ev)
+        return 1;
+      last = ev->pseq;
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    db->Put(wo, handles[1], partition_key(id, last + 1),
+            sample_event_bytes(id, last + 1));
+    lat.push_back(micros_since(t));
+  }
+  for (auto* h : handles)
+    db->DestroyColumnFamilyHandle(h);
+  report({{"mode", "scan-run"},
+          {"p50_us", quantile(lat, 0.5)},
+          {"p99_us", quantile(lat, 0.99)}});
+  return 0;
+}
+
 namespace {
 
 struct small_state {

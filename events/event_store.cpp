@@ -457,10 +457,10 @@ caf::expected<event_batch> event_store::read_global(uint64_t after,
 }
 
 caf::error event_store::scan_global_index(
-  uint64_t after,
-  const std::function<void(uint64_t, std::string_view)>& f) const {
+    uint64_t after,
+    const std::function<void(uint64_t, std::string_view)>& f) const {
   std::unique_ptr<rocksdb::Iterator> it{
-    impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->global_cf)};
+      impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->global_cf)};
   for (it->Seek(be64(after + 1)); it->Valid(); it->Next()) {
     std::string_view key{it->key().data(), it->key().size()};
     std::string_view pkey{it->value().data(), it->value().size()};
@@ -486,7 +486,7 @@ uint64_t event_store::last_global_seq() const {
 }
 
 caf::error event_store::put_projection(std::string_view key,
-                                      std::string_view value) {
+                                       std::string_view value) {
   auto st = impl_->db->Put(rocksdb::WriteOptions{}, impl_->projections_cf,
                            rocksdb::Slice{key.data(), key.size()},
                            rocksdb::Slice{value.data(), value.size()});

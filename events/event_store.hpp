@@ -116,8 +116,8 @@ public:
   /// Calls `f(global_seq, partition)` for every event after `after`, in
   /// global order, without reading the events themselves.
   [[nodiscard]] caf::error scan_global_index(
-    uint64_t after,
-    const std::function<void(uint64_t, std::string_view)>& f) const;
+      uint64_t after,
+      const std::function<void(uint64_t, std::string_view)>& f) const;
 
   /// Flushes memtables to table files (so the next open replays no WAL).
   [[nodiscard]] caf::error flush();

@@ -367,7 +367,8 @@ void api::handle(request req, responder respond) const {
     if (m != "GET")
       return respond(error_response(405, "method_not_allowed",
                                     "Use GET /api/v1/runs/{id}/tasks."));
-    return respond(json_response(200, *run->tasks));
+    return respond(json_response(
+        200, run->tasks ? *run->tasks : tasks_of(run_id, *run->document)));
   }
   if (p.size() == 3 && p[2] == "events") {
     if (m != "GET")

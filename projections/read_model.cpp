@@ -111,8 +111,8 @@ void read_model::passivate(const std::string& id, run_entry& entry,
   } else {
     // At start-up: no rendering of thousands of documents; the first read
     // renders from the log and keeps the row (read_passivated).
-    passivated_rows_.push_back({std::string{document_prefix} + id,
-                                std::nullopt});
+    passivated_rows_.push_back(
+        {std::string{document_prefix} + id, std::nullopt});
   }
   passivated_rows_.push_back({std::string{run_prefix} + id,
                               dump_safe(json{{"owner", entry.owner},
@@ -124,6 +124,15 @@ void read_model::passivate(const std::string& id, run_entry& entry,
   entry.view.reset();
   entry.dirty = false;
   entry.passivated = true;
+}
+
+std::string tasks_of(const std::string& run_id, const std::string& document) {
+  auto j = json::parse(document, nullptr, false);
+  json tasks = json::array();
+  if (auto& subtasks = get_json(j, "subtasks"); subtasks.is_object())
+    for (auto& [tid, t] : subtasks.items())
+      tasks.push_back(t);
+  return dump_safe(json{{"run_id", run_id}, {"tasks", std::move(tasks)}});
 }
 
 std::optional<run_read>
@@ -143,15 +152,10 @@ read_model::read_passivated(const std::string& id,
     *doc = dump_safe(render_run(v));
     (void)store_.put_projection(key, **doc);
   }
-  auto j = json::parse(**doc, nullptr, false);
-  json tasks = json::array();
-  if (auto& subtasks = get_json(j, "subtasks"); subtasks.is_object())
-    for (auto& [tid, t] : subtasks.items())
-      tasks.push_back(t);
+  // The task list is derived on demand (tasks_of): most reads want the
+  // document only.
   return run_read{std::make_shared<const std::string>(std::move(**doc)),
-                  std::make_shared<const std::string>(dump_safe(
-                      json{{"run_id", id}, {"tasks", std::move(tasks)}})),
-                  status};
+                  nullptr, status};
 }
 
 void read_model::refresh(run_entry& entry) const {
@@ -451,17 +455,16 @@ caf::error read_model::catch_up() {
   // decoded once, when its partition is refolded.
   std::vector<std::string> changed;
   auto err = store_.scan_global_index(
-    checkpoint, [&](uint64_t seq, std::string_view partition) {
-      position_ = seq;
-      if (rebuilt.insert(std::string{partition}).second)
-        changed.emplace_back(partition);
-    });
+      checkpoint, [&](uint64_t seq, std::string_view partition) {
+        position_ = seq;
+        if (rebuilt.insert(std::string{partition}).second)
+          changed.emplace_back(partition);
+      });
   if (err)
     return err;
   // Deliveries after the runs that queued them.
-  std::stable_partition(changed.begin(), changed.end(), [](auto& p) {
-    return p != ev::webhooks_stream;
-  });
+  std::stable_partition(changed.begin(), changed.end(),
+                        [](auto& p) { return p != ev::webhooks_stream; });
   // Refold the changed runs on two threads (reading and decoding their
   // events is most of a recovery), then merge in order on this one.
   struct refolded {

@@ -21,9 +21,13 @@ namespace orchflow {
 /// A pre-serialized read of one run, safe to hand to any thread.
 struct run_read {
   std::shared_ptr<const std::string> document;
+  /// Null when not cached: derive it with tasks_of(document).
   std::shared_ptr<const std::string> tasks;
   std::string status;
 };
+
+/// The `{"run_id","tasks":[...]}` body derived from a run document.
+std::string tasks_of(const std::string& run_id, const std::string& document);
 
 /// A webhook notification queued and not yet delivered or abandoned.
 struct pending_webhook {

@@ -131,6 +131,14 @@ TEST_F(CrashTest, WaitingTasksStillWaitAfterRestart) {
     health = client->get("/health").json();
   }
   EXPECT_EQ(health["runs_resident"], 0);
+  // A passivated run still answers every read.
+  auto tasks = client->get("/api/v1/runs/" + id + "/tasks", key);
+  ASSERT_EQ(tasks.status, 200);
+  auto tj = tasks.json();
+  ASSERT_EQ(tj["tasks"].size(), after["subtasks"].size());
+  EXPECT_EQ(get_run(id), after);
+  EXPECT_EQ(client->get("/api/v1/runs", key).json()["runs"][0]["status"],
+            "waiting_human");
   ASSERT_EQ(client
                 ->post("/api/v1/runs/" + id + "/tasks/T2/complete",
                        {{"output", "casual"}}, key)
