@@ -145,23 +145,13 @@ struct event_store::impl {
   /// Caches every stream of a run's partition (runs are small; their task
   /// streams appear one by one, and must not each cost a scan).
   caf::error load_run_partition(const std::string& partition) {
-    auto prefix = partition + '\0';
-    auto bound = upper_bound_of(prefix);
-    rocksdb::Slice ub{bound};
-    rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &ub;
-    std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, events_cf)};
     uint64_t pseq = 0;
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
-      auto val = it->value();
-      auto ev = decode_event(partition, {val.data(), val.size()});
-      if (!ev)
-        return std::move(ev.error());
-      pseq = ev->pseq;
-      stream_versions[ev->stream] = ev->seq;
-    }
-    if (!it->status().ok())
-      return to_error(it->status(), "reading a run's events");
+    auto err = scan(partition, 0, SIZE_MAX, [&](event&& e) {
+      pseq = e.pseq;
+      stream_versions[e.stream] = e.seq;
+    });
+    if (err)
+      return err;
     partition_seqs[partition] = pseq;
     known_partitions.insert(partition);
     return caf::none;
@@ -197,7 +187,14 @@ struct event_store::impl {
     }
   }
 
-  caf::expected<event_batch> read(const std::string& partition);
+  /// Decodes the events of `partition` with pseq > `after` (at most
+  /// `limit`) and hands each to `f`. Thread-safe.
+  caf::error scan(std::string_view partition, uint64_t after, size_t limit,
+                  const std::function<void(event&&)>& f) const;
+
+  caf::expected<event_batch> read(std::string_view partition,
+                                  uint64_t after = 0,
+                                  size_t limit = SIZE_MAX) const;
 
   void commit(std::vector<append_request>& group) {
     rocksdb::WriteBatch wb;
@@ -355,24 +352,36 @@ void event_store::append(append_request req) {
   impl_->cv.notify_one();
 }
 
-caf::expected<event_batch>
-event_store::impl::read(const std::string& partition) {
-  event_batch result;
-  auto prefix = partition + '\0';
-  auto bound = upper_bound_of(prefix);
+caf::error
+event_store::impl::scan(std::string_view partition, uint64_t after,
+                        size_t limit,
+                        const std::function<void(event&&)>& f) const {
+  auto start = partition_key(partition, after + 1);
+  auto bound = upper_bound_of(std::string{partition} + '\0');
   rocksdb::Slice ub{bound};
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &ub;
   std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, events_cf)};
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
+  size_t n = 0;
+  for (it->Seek(start); it->Valid() && n < limit; it->Next(), ++n) {
     auto val = it->value();
     auto ev = decode_event(partition, {val.data(), val.size()});
     if (!ev)
       return std::move(ev.error());
-    result.emplace_back(std::move(*ev));
+    f(std::move(*ev));
   }
   if (!it->status().ok())
     return to_error(it->status(), "reading a run's events");
+  return caf::none;
+}
+
+caf::expected<event_batch> event_store::impl::read(std::string_view partition,
+                                                   uint64_t after,
+                                                   size_t limit) const {
+  event_batch result;
+  if (auto err = scan(partition, after, limit,
+                      [&](event&& e) { result.emplace_back(std::move(e)); }))
+    return err;
   return result;
 }
 
@@ -411,24 +420,7 @@ event_store::write_projections(const std::vector<projection_write>& rows,
 caf::expected<event_batch>
 event_store::read_partition(std::string_view partition, uint64_t after,
                             size_t limit) const {
-  event_batch result;
-  auto start = partition_key(partition, after + 1);
-  auto bound = upper_bound_of(std::string{partition} + '\0');
-  rocksdb::Slice ub{bound};
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &ub;
-  std::unique_ptr<rocksdb::Iterator> it{
-      impl_->db->NewIterator(ro, impl_->events_cf)};
-  for (it->Seek(start); it->Valid() && result.size() < limit; it->Next()) {
-    auto val = it->value();
-    auto ev = decode_event(partition, {val.data(), val.size()});
-    if (!ev)
-      return std::move(ev.error());
-    result.emplace_back(std::move(*ev));
-  }
-  if (!it->status().ok())
-    return to_error(it->status(), "reading a run's events");
-  return result;
+  return impl_->read(partition, after, limit);
 }
 
 caf::expected<event_batch> event_store::read_global(uint64_t after,
