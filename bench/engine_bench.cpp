@@ -33,6 +33,7 @@
 
 #include "bench/common.hpp"
 #include "bench/modes.hpp"
+#include "bench/raw_store.hpp"
 
 namespace orchflow::bench {
 
@@ -342,22 +343,11 @@ int engine_recovery(const options& opts) {
   auto resumes = opts.num("resumes", 200);
   if (opts.num("replay", 0) != 0) {
     // Forget every projection row: recovery must replay the whole log.
-    auto o = make_rocksdb_options();
-    rocksdb::DB* raw = nullptr;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
-        {rocksdb::kDefaultColumnFamilyName, o},
-        {"events", o},
-        {"global", o},
-        {"projections", o}};
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    if (!rocksdb::DB::Open(rocksdb::DBOptions{o}, cfg.data_dir, cfs, &handles,
-                           &raw)
-             .ok())
+    auto store = raw_store::open(cfg.data_dir, false);
+    if (!store)
       return 1;
-    raw->DeleteRange(rocksdb::WriteOptions{}, handles[3], "", "\xff\xff");
-    for (auto* h : handles)
-      raw->DestroyColumnFamilyHandle(h);
-    delete raw;
+    store->db->DeleteRange(rocksdb::WriteOptions{}, store->cf[3], "",
+                           "\xff\xff");
   }
   auto rss0 = rss_bytes();
   auto t0 = clock_type::now();

@@ -27,6 +27,7 @@
 
 #include "bench/common.hpp"
 #include "bench/modes.hpp"
+#include "bench/raw_store.hpp"
 
 namespace orchflow::bench {
 
@@ -76,14 +77,11 @@ int rocks_append(const options& opts) {
   auto batch = opts.num("batch", 1);
   auto seconds = static_cast<double>(opts.num("ms", 3000)) / 1000.0;
   std::filesystem::remove_all(dir);
-  auto o = make_rocksdb_options();
-  rocksdb::DB* raw = nullptr;
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
-      {rocksdb::kDefaultColumnFamilyName, o}, {"events", o}, {"global", o}};
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  if (!rocksdb::DB::Open(rocksdb::DBOptions{o}, dir, cfs, &handles, &raw).ok())
+  auto store = raw_store::open(dir, true);
+  if (!store)
     return 1;
-  std::unique_ptr<rocksdb::DB> db{raw};
+  auto& db = store->db;
+  auto& handles = store->cf;
   std::atomic<uint64_t> global{0};
   std::atomic<int64_t> events{0};
   std::mutex mtx;
@@ -116,9 +114,7 @@ int rocks_append(const options& opts) {
   for (auto& t : threads)
     t.join();
   auto secs = seconds_since(t0);
-  for (auto* h : handles)
-    db->DestroyColumnFamilyHandle(h);
-  db.reset();
+  store.reset();
   std::filesystem::remove_all(dir);
   report({{"mode", "rocks-append"},
           {"writers", writers},
@@ -131,23 +127,12 @@ int rocks_append(const options& opts) {
 
 int scan_decode(const options& opts) {
   auto dir = opts.get("dir", "");
-  auto o = make_rocksdb_options();
-  o.create_if_missing = false;
-  rocksdb::DB* raw = nullptr;
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
-      {rocksdb::kDefaultColumnFamilyName, o},
-      {"events", o},
-      {"global", o},
-      {"projections", o}};
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   auto t0 = clock_type::now();
-  auto st = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions{o}, dir, cfs,
-                                         &handles, &raw);
-  if (!st.ok()) {
-    std::cerr << st.ToString() << "\n";
+  auto store = raw_store::open(dir, false, true);
+  if (!store)
     return 1;
-  }
-  std::unique_ptr<rocksdb::DB> db{raw};
+  auto& db = store->db;
+  auto& handles = store->cf;
   auto open_s = seconds_since(t0);
   auto t1 = clock_type::now();
   int64_t n = 0;
@@ -163,8 +148,6 @@ int scan_decode(const options& opts) {
   }
   auto secs = seconds_since(t1);
   it.reset();
-  for (auto* h : handles)
-    db->DestroyColumnFamilyHandle(h);
   report({{"mode", "scan-decode"},
           {"events", n},
           {"open_s", open_s},
@@ -178,18 +161,11 @@ int scan_run(const options& opts) {
   auto dir = opts.get("dir", "");
   auto runs = opts.num("runs", 10000);
   auto samples = opts.num("samples", 200);
-  auto o = make_rocksdb_options();
-  o.create_if_missing = false;
-  rocksdb::DB* raw = nullptr;
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
-      {rocksdb::kDefaultColumnFamilyName, o},
-      {"events", o},
-      {"global", o},
-      {"projections", o}};
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  if (!rocksdb::DB::Open(rocksdb::DBOptions{o}, dir, cfs, &handles, &raw).ok())
+  auto store = raw_store::open(dir, false);
+  if (!store)
     return 1;
-  std::unique_ptr<rocksdb::DB> db{raw};
+  auto& db = store->db;
+  auto& handles = store->cf;
   std::vector<int64_t> lat;
   uint64_t seed = 42;
   for (int64_t i = 0; i < samples; ++i) {
@@ -217,8 +193,6 @@ int scan_run(const options& opts) {
             sample_event_bytes(id, last + 1));
     lat.push_back(micros_since(t));
   }
-  for (auto* h : handles)
-    db->DestroyColumnFamilyHandle(h);
   report({{"mode", "scan-run"},
           {"p50_us", quantile(lat, 0.5)},
           {"p99_us", quantile(lat, 0.99)}});
