@@ -650,8 +650,9 @@ json read_model::list_runs(const std::string& account, size_t limit,
       } else if (r->second.summary) {
         runs.push_back(json::parse(*r->second.summary, nullptr, false));
       } else if (r->second.passivated) {
-        auto doc = store_.get_projection(std::string{document_prefix} + id);
-        auto j = doc && *doc ? json::parse(**doc, nullptr, false) : json{};
+        // Renders the row if start-up left it for later.
+        auto read = read_passivated(id, r->second.status);
+        auto j = read ? json::parse(*read->document, nullptr, false) : json{};
         runs.push_back(json{{"run_id", id},
                             {"status", r->second.status},
                             {"task", get_json(j, "task")},
