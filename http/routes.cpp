@@ -325,11 +325,15 @@ void api::handle(request req, responder respond) const {
         return respond(std::move(*bad));
       if (auto bad = int_param(t, "offset", 0, 1'000'000'000, offset))
         return respond(std::move(*bad));
-      return respond(json_response(
-          200, eng->reads()
-                   .list_runs(*account, static_cast<size_t>(limit),
-                              static_cast<size_t>(offset))
-                   .dump()));
+      // Lists may read rows of passivated runs: off the I/O thread.
+      return offload_([eng, account = *account, limit, offset,
+                       respond = std::move(respond)] {
+        respond(json_response(200, eng->reads()
+                                       .list_runs(account,
+                                                  static_cast<size_t>(limit),
+                                                  static_cast<size_t>(offset))
+                                       .dump()));
+      });
     }
     return respond(error_response(405, "method_not_allowed",
                                   "Use GET or POST /api/v1/runs."));
@@ -356,6 +360,13 @@ void api::handle(request req, responder respond) const {
           respond(json_response(200, dump_safe(render_run(v))));
         });
       }
+      if (run->stored) // passivated: its document is a row on disk
+        return offload_([eng, run_id, respond = std::move(respond)] {
+          auto doc = eng->reads().stored_document(run_id);
+          if (!doc)
+            return respond(not_found("run", run_id));
+          respond(json_response(200, std::move(*doc)));
+        });
       return respond(json_response(200, *run->document));
     }
     if (m == "DELETE")
@@ -367,6 +378,13 @@ void api::handle(request req, responder respond) const {
     if (m != "GET")
       return respond(error_response(405, "method_not_allowed",
                                     "Use GET /api/v1/runs/{id}/tasks."));
+    if (run->stored)
+      return offload_([eng, run_id, respond = std::move(respond)] {
+        auto doc = eng->reads().stored_document(run_id);
+        if (!doc)
+          return respond(not_found("run", run_id));
+        respond(json_response(200, tasks_of(run_id, *doc)));
+      });
     return respond(json_response(
         200, run->tasks ? *run->tasks : tasks_of(run_id, *run->document)));
   }

@@ -596,6 +596,24 @@ read_model::account_by_key_hash(const std::string& hash) const {
   return i->second;
 }
 
+std::optional<std::string>
+read_model::stored_document(const std::string& run_id) const {
+  std::string status;
+  {
+    std::shared_lock<std::shared_mutex> guard{mtx_};
+    auto i = runs_.find(run_id);
+    if (i == runs_.end())
+      return std::nullopt;
+    if (i->second.document) // woken meanwhile
+      return *i->second.document;
+    status = i->second.status;
+  }
+  auto read = read_passivated(run_id, status);
+  if (!read)
+    return std::nullopt;
+  return *read->document;
+}
+
 std::optional<run_read> read_model::run(const std::string& run_id,
                                         const std::string& account) const {
   {
@@ -605,11 +623,8 @@ std::optional<run_read> read_model::run(const std::string& run_id,
       return std::nullopt;
     if (!i->second.dirty && i->second.document)
       return run_read{i->second.document, i->second.tasks, i->second.status};
-    if (i->second.passivated) {
-      auto status = i->second.status;
-      guard.unlock();
-      return read_passivated(run_id, status);
-    }
+    if (i->second.passivated)
+      return run_read{nullptr, nullptr, i->second.status, true};
   }
   // Changed since its last read: render once, for every later reader.
   std::unique_lock<std::shared_mutex> guard{mtx_};

@@ -24,6 +24,9 @@ struct run_read {
   /// Null when not cached: derive it with tasks_of(document).
   std::shared_ptr<const std::string> tasks;
   std::string status;
+  /// The run is passivated: its document is a row, read with
+  /// stored_document() (disk I/O: not on an I/O thread).
+  bool stored = false;
 };
 
 /// The `{"run_id","tasks":[...]}` body derived from a run document.
@@ -93,7 +96,12 @@ public:
   /// Returns the status of a run, whoever owns it.
   std::optional<std::string> status_of(const std::string& run_id) const;
 
-  /// Returns `{"runs", "total", "limit", "offset"}`, newest first.
+  /// Reads a passivated run's document from its row (renders the row from
+  /// the log if start-up left it for later). Blocks on disk I/O.
+  std::optional<std::string> stored_document(const std::string& run_id) const;
+
+  /// Returns `{"runs", "total", "limit", "offset"}`, newest first. May read
+  /// rows of passivated runs from disk.
   nlohmann::json list_runs(const std::string& account, size_t limit,
                            size_t offset) const;
 
