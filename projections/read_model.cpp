@@ -114,11 +114,14 @@ void read_model::passivate(const std::string& id, run_entry& entry,
     passivated_rows_.push_back(
         {std::string{document_prefix} + id, std::nullopt});
   }
-  passivated_rows_.push_back({std::string{run_prefix} + id,
-                              dump_safe(json{{"owner", entry.owner},
-                                             {"status", entry.status},
-                                             {"created_at", entry.created_at},
-                                             {"passivated", true}})});
+  passivated_rows_.push_back(
+      {std::string{run_prefix} + id,
+       dump_safe(json{{"owner", entry.owner},
+                      {"status", entry.status},
+                      {"created_at", entry.created_at},
+                      {"passivated", true},
+                      {"seq", entry.view->last_event_seq}})});
+  entry.passivated_seq = entry.view->last_event_seq;
   // The strings stay until the rows are written (see apply): readers in
   // between must find the document somewhere.
   entry.view.reset();
@@ -245,6 +248,7 @@ void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
     entry.view = std::make_unique<run_view>();
     apply_all(*entry.view, *events);
     entry.passivated = false;
+    cache_drop(partition);
   } else {
     orchflow::apply(*entry.view, e);
   }
@@ -390,6 +394,7 @@ caf::error read_model::load() {
         entry.created_at = get_int(row, "created_at");
         created.emplace_back(entry.created_at, id);
         entry.passivated = get_bool(row, "passivated");
+        entry.passivated_seq = static_cast<uint64_t>(get_int(row, "seq"));
         auto doc_text = get_string(row, "document");
         if (doc_text.empty())
           return; // active (refolded below) or passivated (read on demand)
@@ -596,9 +601,43 @@ read_model::account_by_key_hash(const std::string& hash) const {
   return i->second;
 }
 
+void read_model::cache_put(const std::string& id, uint64_t seq,
+                           std::shared_ptr<const std::string> doc) const {
+  std::lock_guard<std::mutex> guard{cache_mtx_};
+  if (auto i = cache_index_.find(id); i != cache_index_.end()) {
+    cache_lru_.erase(i->second);
+    cache_index_.erase(i);
+  }
+  cache_lru_.push_front(cached_doc{id, seq, std::move(doc)});
+  cache_index_[id] = cache_lru_.begin();
+  if (cache_lru_.size() > cache_capacity) {
+    cache_index_.erase(cache_lru_.back().id);
+    cache_lru_.pop_back();
+  }
+}
+
+std::shared_ptr<const std::string> read_model::cache_get(const std::string& id,
+                                                         uint64_t seq) const {
+  std::lock_guard<std::mutex> guard{cache_mtx_};
+  auto i = cache_index_.find(id);
+  if (i == cache_index_.end() || i->second->seq != seq)
+    return nullptr; // absent, or a copy of an older state
+  cache_lru_.splice(cache_lru_.begin(), cache_lru_, i->second);
+  return i->second->doc;
+}
+
+void read_model::cache_drop(const std::string& id) const {
+  std::lock_guard<std::mutex> guard{cache_mtx_};
+  if (auto i = cache_index_.find(id); i != cache_index_.end()) {
+    cache_lru_.erase(i->second);
+    cache_index_.erase(i);
+  }
+}
+
 std::optional<std::string>
 read_model::stored_document(const std::string& run_id) const {
   std::string status;
+  uint64_t seq = 0;
   {
     std::shared_lock<std::shared_mutex> guard{mtx_};
     auto i = runs_.find(run_id);
@@ -607,10 +646,14 @@ read_model::stored_document(const std::string& run_id) const {
     if (i->second.document) // woken meanwhile
       return *i->second.document;
     status = i->second.status;
+    seq = i->second.passivated_seq;
   }
   auto read = read_passivated(run_id, status);
   if (!read)
     return std::nullopt;
+  // Tagged with the state it was read for: a copy read just before the
+  // run moved on is never served for its later state.
+  cache_put(run_id, seq, read->document);
   return *read->document;
 }
 
@@ -623,8 +666,11 @@ std::optional<run_read> read_model::run(const std::string& run_id,
       return std::nullopt;
     if (!i->second.dirty && i->second.document)
       return run_read{i->second.document, i->second.tasks, i->second.status};
-    if (i->second.passivated)
+    if (i->second.passivated) {
+      if (auto doc = cache_get(run_id, i->second.passivated_seq))
+        return run_read{doc, nullptr, i->second.status};
       return run_read{nullptr, nullptr, i->second.status, true};
+    }
   }
   // Changed since its last read: render once, for every later reader.
   std::unique_lock<std::shared_mutex> guard{mtx_};

@@ -7,8 +7,10 @@
 #include <caf/error.hpp>
 
 #include <cstdint>
+#include <list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -153,6 +155,8 @@ private:
     /// Waiting for a human with nothing in memory but this entry: its
     /// document is in the `d/` row and the next event refolds it.
     bool passivated = false;
+    /// The run's last event when it was passivated (tags cached copies).
+    uint64_t passivated_seq = 0;
   };
 
   struct account_entry {
@@ -195,6 +199,23 @@ private:
   /// Rows of runs passivated in the group being applied.
   std::vector<projection_write> passivated_rows_;
   bool passivate_ = true;
+  /// Documents of passivated runs read recently: a bounded LRU, so that
+  /// clients polling a waiting run do not read its row every time.
+  void cache_put(const std::string& id, uint64_t seq,
+                 std::shared_ptr<const std::string> doc) const;
+  std::shared_ptr<const std::string> cache_get(const std::string& id,
+                                               uint64_t seq) const;
+  void cache_drop(const std::string& id) const;
+  mutable std::mutex cache_mtx_;
+  struct cached_doc {
+    std::string id;
+    uint64_t seq;
+    std::shared_ptr<const std::string> doc;
+  };
+  mutable std::list<cached_doc> cache_lru_;
+  mutable std::unordered_map<std::string, decltype(cache_lru_)::iterator>
+      cache_index_;
+  static constexpr size_t cache_capacity = 4096;
   /// Webhook rows changed since the last persist (id -> still pending).
   std::map<std::string, bool> touched_webhooks_;
   uint64_t webhooks_version_ = 0;

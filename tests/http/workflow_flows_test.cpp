@@ -58,7 +58,21 @@ TEST_F(FlowTest, SeedFlowPausesForHumansAndCompletes) {
       fan_out = true;
   EXPECT_TRUE(fan_out);
   auto answer = "Brand voice: practical and founder-friendly.";
-  for (auto tid : {"T1", "T2"}) {
+  // Once passivated, a polled document is cached; an answer must still
+  // show at once.
+  for (int i = 0;
+       i < 100 && client->get("/health").json()["runs_resident"] != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(get_run(id), doc);
+  ASSERT_EQ(client
+                ->post("/api/v1/runs/" + id + "/tasks/T1/complete",
+                       {{"output", answer}}, key)
+                .status,
+            200);
+  auto after = get_run(id);
+  EXPECT_EQ(after["subtasks"]["T1"]["state"], "completed");
+  EXPECT_EQ(after["waiting_tasks"], json::array({"T2"}));
+  for (auto tid : {"T2"}) {
     auto res
         = client->post("/api/v1/runs/" + id + "/tasks/" + tid + "/complete",
                        {{"output", answer}}, key);
