@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <malloc.h>
 
 namespace orchflow {
 
@@ -163,6 +164,8 @@ caf::expected<std::unique_ptr<engine>> engine::start(const server_config& cfg) {
   if (!active.empty())
     spdlog::info("recovering {} runs that were not finished", active.size());
   ptr->supervisor = ptr->sys->spawn(supervisor_impl, &ptr->ctx, active);
+  // Recovery parsed and freed a lot; glibc keeps freed memory unless asked.
+  ::malloc_trim(0);
   return std::unique_ptr<engine>{new engine(std::move(ptr))};
 }
 

@@ -166,6 +166,11 @@ void read_model::refresh(run_entry& entry) const {
     render({}, entry);
 }
 
+void read_model::list_run(const std::string& id) {
+  auto i = runs_.find(id);
+  accounts_[i->second.owner].runs.push_back(&i->first);
+}
+
 void read_model::fold_webhook(const event& e) {
   if (e.type == ev::webhook_queued) {
     pending_webhook w;
@@ -230,8 +235,7 @@ void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
     entry.owner = get_string(e.data, "account_id");
     entry.created_at = e.ts;
     entry.view = std::make_unique<run_view>();
-    order_.push_back(partition);
-    accounts_[entry.owner].runs.push_back(partition);
+    list_run(partition);
     created_runs_.insert(partition);
   }
   if (entry.view && e.pseq <= entry.view->last_event_seq)
@@ -439,8 +443,7 @@ caf::error read_model::load() {
     webhooks_version_ = std::stoull(**v);
   std::stable_sort(created.begin(), created.end());
   for (auto& [ts, id] : created) {
-    order_.push_back(id);
-    accounts_[runs_[id].owner].runs.push_back(id);
+    list_run(id);
   }
   position_ = store_.projection_checkpoint();
   guard.unlock();
@@ -525,8 +528,7 @@ caf::error read_model::catch_up() {
     entry.dirty = true;
     entry.passivated = false;
     if (!known) {
-      order_.push_back(partition);
-      accounts_[entry.owner].runs.push_back(partition);
+      list_run(partition);
       created_runs_.insert(partition);
     }
     touched_runs.push_back(partition); // `changed` holds each once
@@ -586,7 +588,6 @@ caf::error read_model::rebuild() {
     runs_.clear();
     accounts_.clear();
     key_hashes_.clear();
-    order_.clear();
     position_ = 0;
   }
   return catch_up();
@@ -702,7 +703,7 @@ json read_model::list_runs(const std::string& account, size_t limit,
     auto& ids = i->second.runs;
     total = ids.size();
     for (size_t k = offset; k < total && runs.size() < limit; ++k) {
-      auto& id = ids[total - 1 - k]; // newest first
+      auto& id = *ids[total - 1 - k]; // newest first
       auto r = runs_.find(id);
       if (r == runs_.end())
         continue;
@@ -739,12 +740,14 @@ read_model::active_view(const std::string& run_id) const {
 
 std::vector<std::string> read_model::active_runs() const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
+  std::vector<std::pair<int64_t, std::string>> active;
+  for (auto& [id, entry] : runs_)
+    if (entry.view && !entry.view->terminal())
+      active.emplace_back(entry.created_at, id);
+  std::sort(active.begin(), active.end()); // oldest first
   std::vector<std::string> result;
-  for (auto& id : order_) {
-    auto i = runs_.find(id);
-    if (i != runs_.end() && i->second.view && !i->second.view->terminal())
-      result.push_back(id);
-  }
+  for (auto& [ts, id] : active)
+    result.push_back(id);
   return result;
 }
 

@@ -162,12 +162,15 @@ private:
   struct account_entry {
     std::string account_id;
     std::string key_hash;
-    std::vector<std::string> runs; // oldest first
+    /// The account's run ids (keys of runs_, stable), oldest first.
+    std::vector<const std::string*> runs;
   };
 
   void fold(const event& e, std::vector<std::string>& touched_runs,
             std::vector<std::string>& touched_accounts);
   void fold_webhook(const event& e);
+  /// Lists a newly known run under its account.
+  void list_run(const std::string& id);
   void fold_provider(const event& e);
   void render(const std::string& run_id, run_entry& entry) const;
   /// Renders `entry` if dirty; needs the exclusive lock.
@@ -188,7 +191,6 @@ private:
   mutable std::unordered_map<std::string, run_entry> runs_;
   std::unordered_map<std::string, account_entry> accounts_;
   std::unordered_map<std::string, std::string> key_hashes_;
-  std::vector<std::string> order_; // run ids in creation order
   std::map<std::string, pending_webhook> webhooks_;
   std::map<std::string, provider_record> providers_;
   std::vector<std::string> touched_providers_;
