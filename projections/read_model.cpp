@@ -84,7 +84,7 @@ read_model::read_model(event_store& store) : store_(store) {
 
 read_model::~read_model() = default;
 
-void read_model::render(const std::string& run_id, run_entry& entry) const {
+void read_model::render(run_entry& entry) const {
   if (!entry.view)
     return;
   auto& v = *entry.view;
@@ -97,7 +97,39 @@ void read_model::render(const std::string& run_id, run_entry& entry) const {
   entry.dirty = false;
   if (v.terminal())
     entry.view.reset();
-  (void)run_id;
+}
+
+caf::error read_model::flush_rows(const std::vector<std::string>& runs,
+                                  const std::vector<std::string>& accounts,
+                                  uint64_t checkpoint) {
+  // Rows are built by the writer thread, the only one that mutates.
+  auto rows = rows_for(runs, accounts);
+  for (auto& row : passivated_rows_)
+    rows.push_back(std::move(row));
+  passivated_rows_.clear();
+  touched_webhooks_.clear();
+  touched_providers_.clear();
+  created_runs_.clear();
+  auto parked = std::move(parked_);
+  parked_.clear();
+  // Most commits change no row: the checkpoint then stays behind, and a
+  // restart refolds the few events after it (active runs are refolded from
+  // the log anyway). Writing it every commit would double the writes.
+  if (rows.empty())
+    return caf::none;
+  if (auto err = store_.write_projections(rows, checkpoint))
+    return err; // passivated runs keep their documents in memory
+  if (parked.empty())
+    return caf::none;
+  // Passivated documents are durable rows now: free the memory.
+  std::unique_lock<std::shared_mutex> guard{mtx_};
+  for (auto& id : parked)
+    if (auto& entry = runs_[id]; entry.passivated && !entry.view) {
+      entry.document.reset();
+      entry.tasks.reset();
+      entry.summary.reset();
+    }
+  return caf::none;
 }
 
 void read_model::passivate(const std::string& id, run_entry& entry,
@@ -105,7 +137,7 @@ void read_model::passivate(const std::string& id, run_entry& entry,
   if (!entry.view || entry.view->status != "waiting_human")
     return;
   if (with_document) {
-    render(id, entry);
+    render(entry);
     passivated_rows_.push_back(
         {std::string{document_prefix} + id, *entry.document});
   } else {
@@ -121,6 +153,7 @@ void read_model::passivate(const std::string& id, run_entry& entry,
                       {"created_at", entry.created_at},
                       {"passivated", true},
                       {"seq", entry.view->last_event_seq}})});
+  parked_.push_back(id);
   entry.passivated_seq = entry.view->last_event_seq;
   // The strings stay until the rows are written (see apply): readers in
   // between must find the document somewhere.
@@ -163,7 +196,7 @@ read_model::read_passivated(const std::string& id,
 
 void read_model::refresh(run_entry& entry) const {
   if (entry.dirty && entry.view)
-    render({}, entry);
+    render(entry);
 }
 
 void read_model::list_run(const std::string& id) {
@@ -331,44 +364,14 @@ void read_model::apply(const std::vector<event_batch_ptr>& groups) {
     // Ended runs are rendered now (their view goes); others on read.
     for (auto& id : touched_runs)
       if (auto& entry = runs_[id]; terminal_status(entry.status))
-        render(id, entry);
+        render(entry);
     if (passivate_)
       for (auto& id : waiting_runs_)
         passivate(id, runs_[id], true);
     waiting_runs_.clear();
     position_ = std::max(position_, last);
   }
-  // Rows are built by the writer thread, the only one that mutates.
-  auto rows = rows_for(touched_runs, touched_accounts);
-  bool dropped = !passivated_rows_.empty();
-  for (auto& row : passivated_rows_)
-    rows.push_back(std::move(row));
-  passivated_rows_.clear();
-  touched_webhooks_.clear();
-  touched_providers_.clear();
-  created_runs_.clear();
-  if (dropped) {
-    if (auto err = store_.write_projections(rows, last)) {
-      spdlog::warn("projection rows not persisted (rebuilt on restart): {}",
-                   orchflow::render(err));
-      return; // the documents stay in memory
-    }
-    // The documents are durable rows now: free the memory.
-    std::unique_lock<std::shared_mutex> guard{mtx_};
-    for (auto& id : touched_runs)
-      if (auto& entry = runs_[id]; entry.passivated && !entry.view) {
-        entry.document.reset();
-        entry.tasks.reset();
-        entry.summary.reset();
-      }
-    return;
-  }
-  // Most commits change no row: the checkpoint then stays behind, and a
-  // restart refolds the few events after it (active runs are refolded from
-  // the log anyway). Writing it every commit would double the writes.
-  if (rows.empty())
-    return;
-  if (auto err = store_.write_projections(rows, last))
+  if (auto err = flush_rows(touched_runs, touched_accounts, last))
     spdlog::warn("projection rows not persisted (rebuilt on restart): {}",
                  orchflow::render(err));
 }
@@ -546,37 +549,16 @@ caf::error read_model::catch_up() {
   }
   for (auto& id : touched_runs)
     if (auto& entry = runs_[id]; terminal_status(entry.status))
-      render(id, entry);
+      render(entry);
   // Runs that only wait for humans are passivated at start, too: recovery
   // spawns no actor for them and keeps no folded state.
-  std::vector<std::string> parked;
   if (passivate_)
     for (auto& [id, entry] : runs_)
-      if (entry.view && entry.view->status == "waiting_human") {
+      if (entry.view && entry.view->status == "waiting_human")
         passivate(id, entry, false);
-        parked.push_back(id);
-      }
-  auto rows = rows_for(touched_runs, touched_accounts);
-  for (auto& row : passivated_rows_)
-    rows.push_back(std::move(row));
-  passivated_rows_.clear();
-  touched_webhooks_.clear();
-  touched_providers_.clear();
-  created_runs_.clear();
   auto pos = position_;
   guard.unlock();
-  if (rows.empty())
-    return caf::none;
-  if (auto err = store_.write_projections(rows, pos))
-    return err;
-  std::unique_lock<std::shared_mutex> again{mtx_};
-  for (auto& id : parked)
-    if (auto& entry = runs_[id]; entry.passivated && !entry.view) {
-      entry.document.reset();
-      entry.tasks.reset();
-      entry.summary.reset();
-    }
-  return caf::none;
+  return flush_rows(touched_runs, touched_accounts, pos);
 }
 
 caf::error read_model::rebuild() {
@@ -696,32 +678,44 @@ read_model::status_of(const std::string& run_id) const {
 
 json read_model::list_runs(const std::string& account, size_t limit,
                            size_t offset) const {
-  std::shared_lock<std::shared_mutex> guard{mtx_};
   json runs = json::array();
   size_t total = 0;
-  if (auto i = accounts_.find(account); i != accounts_.end()) {
-    auto& ids = i->second.runs;
-    total = ids.size();
-    for (size_t k = offset; k < total && runs.size() < limit; ++k) {
-      auto& id = *ids[total - 1 - k]; // newest first
-      auto r = runs_.find(id);
-      if (r == runs_.end())
-        continue;
-      if (r->second.view) {
-        runs.push_back(render_summary(*r->second.view));
-      } else if (r->second.summary) {
-        runs.push_back(json::parse(*r->second.summary, nullptr, false));
-      } else if (r->second.passivated) {
-        // Renders the row if start-up left it for later.
-        auto read = read_passivated(id, r->second.status);
-        auto j = read ? json::parse(*read->document, nullptr, false) : json{};
-        runs.push_back(json{{"run_id", id},
-                            {"status", r->second.status},
-                            {"task", get_json(j, "task")},
-                            {"created_at", get_json(j, "created_at")},
-                            {"updated_at", get_json(j, "updated_at")}});
+  // Passivated runs' rows are read after the lock is released: disk I/O
+  // under it would stall the writer thread.
+  std::vector<std::pair<size_t, std::string>> stored; // (index, status)
+  std::vector<std::string> ids;
+  {
+    std::shared_lock<std::shared_mutex> guard{mtx_};
+    if (auto i = accounts_.find(account); i != accounts_.end()) {
+      auto& list = i->second.runs;
+      total = list.size();
+      for (size_t k = offset; k < total && runs.size() < limit; ++k) {
+        auto& id = *list[total - 1 - k]; // newest first
+        auto r = runs_.find(id);
+        if (r == runs_.end())
+          continue;
+        if (r->second.view) {
+          runs.push_back(render_summary(*r->second.view));
+        } else if (r->second.summary) {
+          runs.push_back(json::parse(*r->second.summary, nullptr, false));
+        } else if (r->second.passivated) {
+          stored.emplace_back(runs.size(), r->second.status);
+          ids.push_back(id);
+          runs.push_back(nullptr);
+        }
       }
     }
+  }
+  for (size_t n = 0; n < stored.size(); ++n) {
+    auto& [index, status] = stored[n];
+    // Renders the row if start-up left it for later.
+    auto read = read_passivated(ids[n], status);
+    auto j = read ? json::parse(*read->document, nullptr, false) : json{};
+    runs[index] = json{{"run_id", ids[n]},
+                       {"status", status},
+                       {"task", get_json(j, "task")},
+                       {"created_at", get_json(j, "created_at")},
+                       {"updated_at", get_json(j, "updated_at")}};
   }
   return json{{"runs", std::move(runs)},
               {"total", total},

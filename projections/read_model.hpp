@@ -172,11 +172,16 @@ private:
   /// Lists a newly known run under its account.
   void list_run(const std::string& id);
   void fold_provider(const event& e);
-  void render(const std::string& run_id, run_entry& entry) const;
+  void render(run_entry& entry) const;
   /// Renders `entry` if dirty; needs the exclusive lock.
   void refresh(run_entry& entry) const;
   /// Drops the folded state of a run waiting for a human (writer thread).
   void passivate(const std::string& id, run_entry& entry, bool with_document);
+  /// Writes the rows of what changed (with the checkpoint) and then frees
+  /// the documents of runs passivated meanwhile. Writer thread; no lock held.
+  [[nodiscard]] caf::error flush_rows(const std::vector<std::string>& runs,
+                                      const std::vector<std::string>& accounts,
+                                      uint64_t checkpoint);
   /// Reads a passivated run's document row (no lock held).
   std::optional<run_read> read_passivated(const std::string& id,
                                           const std::string& status) const;
@@ -200,6 +205,8 @@ private:
   std::vector<std::string> waiting_runs_;
   /// Rows of runs passivated in the group being applied.
   std::vector<projection_write> passivated_rows_;
+  /// Runs passivated since the last flush_rows.
+  std::vector<std::string> parked_;
   bool passivate_ = true;
   /// Documents of passivated runs read recently: a bounded LRU, so that
   /// clients polling a waiting run do not read its row every time.
