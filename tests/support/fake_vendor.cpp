@@ -11,17 +11,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "support/loopback.hpp"
+
 namespace orchflow::test {
 
 using nlohmann::json;
 
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 /// The step of a prompt built from config/prompts.json.
 std::string step_of(const std::string& user) {
@@ -91,18 +87,7 @@ std::string default_text(const std::string& step, const std::string& system,
 } // namespace
 
 fake_vendor::fake_vendor() {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
-      || ::listen(listen_fd_, 64) != 0)
-    throw std::runtime_error("fake vendor cannot listen");
-  socklen_t len = sizeof(addr);
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  listen_fd_ = listen_loopback(0, 64, port_, "the fake vendor");
   thread_ = std::thread{[this] { serve(); }};
 }
 
@@ -193,7 +178,7 @@ void fake_vendor::handle(int fd) {
       if (head_end == std::string::npos) {
         head_end = buf.find("\r\n\r\n");
         if (head_end != std::string::npos) {
-          auto l = lower(buf.substr(0, head_end));
+          auto l = lowercase(buf.substr(0, head_end));
           if (auto cl = l.find("content-length:"); cl != std::string::npos)
             length = std::stoul(l.substr(cl + 15));
         }
@@ -208,19 +193,7 @@ void fake_vendor::handle(int fd) {
     req.method = first.substr(0, first.find(' '));
     auto p1 = first.find(' ') + 1;
     req.path = first.substr(p1, first.find(' ', p1) - p1);
-    size_t pos = line_end;
-    while (pos != std::string::npos && pos < head.size()) {
-      auto next = head.find("\r\n", pos + 2);
-      auto line
-          = head.substr(pos + 2, next == std::string::npos ? std::string::npos
-                                                           : next - pos - 2);
-      if (auto colon = line.find(':'); colon != std::string::npos) {
-        auto v = line.substr(colon + 1);
-        v.erase(0, v.find_first_not_of(' '));
-        req.headers[lower(line.substr(0, colon))] = v;
-      }
-      pos = next;
-    }
+    req.headers = parse_headers(head);
     req.raw_body = buf.substr(head_end + 4, length);
     req.body = json::parse(req.raw_body, nullptr, false);
     std::string system, user, model;

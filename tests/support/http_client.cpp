@@ -10,6 +10,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "support/loopback.hpp"
+
 namespace orchflow::test {
 
 nlohmann::json http_result::json() const {
@@ -48,12 +50,6 @@ bool send_all(int fd, const std::string& data) {
     off += static_cast<size_t>(n);
   }
   return true;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 } // namespace
@@ -107,20 +103,7 @@ http_client::request(const std::string& method, const std::string& target,
         if (header_end != std::string::npos) {
           auto head = buf.substr(0, header_end);
           res.status = std::stoi(head.substr(9, 3));
-          size_t pos = head.find("\r\n");
-          while (pos != std::string::npos && pos < head.size()) {
-            auto next = head.find("\r\n", pos + 2);
-            auto line = head.substr(pos + 2, next == std::string::npos
-                                                 ? std::string::npos
-                                                 : next - pos - 2);
-            auto colon = line.find(':');
-            if (colon != std::string::npos) {
-              auto v = line.substr(colon + 1);
-              v.erase(0, v.find_first_not_of(' '));
-              res.headers[lower(line.substr(0, colon))] = v;
-            }
-            pos = next;
-          }
+          res.headers = parse_headers(head);
           content_length = std::stoul(res.headers["content-length"].empty()
                                           ? "0"
                                           : res.headers["content-length"]);
@@ -144,7 +127,7 @@ http_client::request(const std::string& method, const std::string& target,
         continue; // the server closed an idle keep-alive connection
       throw std::runtime_error("incomplete HTTP response");
     }
-    if (lower(res.headers["connection"]) == "close") {
+    if (lowercase(res.headers["connection"]) == "close") {
       ::close(fd_);
       fd_ = -1;
     }

@@ -8,23 +8,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "support/loopback.hpp"
+
 namespace orchflow::test {
 
 webhook_receiver::webhook_receiver(std::vector<int> statuses, uint16_t port)
     : statuses_(std::move(statuses)) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
-      || ::listen(listen_fd_, 16) != 0)
-    throw std::runtime_error("webhook receiver cannot listen");
-  socklen_t len = sizeof(addr);
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  listen_fd_ = listen_loopback(port, 16, port_, "the webhook receiver");
   thread_ = std::thread{[this] { serve(); }};
 }
 
@@ -74,9 +64,7 @@ void webhook_receiver::serve() {
       if (head_end == std::string::npos) {
         head_end = buf.find("\r\n\r\n");
         if (head_end != std::string::npos) {
-          auto lower = buf.substr(0, head_end);
-          for (auto& c : lower)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          auto lower = lowercase(buf.substr(0, head_end));
           auto cl = lower.find("content-length:");
           if (cl != std::string::npos)
             length = std::stoul(lower.substr(cl + 15));
@@ -90,24 +78,7 @@ void webhook_receiver::serve() {
       continue;
     }
     received r;
-    auto head = buf.substr(0, head_end);
-    size_t pos = head.find("\r\n");
-    while (pos != std::string::npos) {
-      auto next = head.find("\r\n", pos + 2);
-      auto line
-          = head.substr(pos + 2, next == std::string::npos ? std::string::npos
-                                                           : next - pos - 2);
-      auto colon = line.find(':');
-      if (colon != std::string::npos) {
-        auto name = line.substr(0, colon);
-        for (auto& c : name)
-          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        auto value = line.substr(colon + 1);
-        value.erase(0, value.find_first_not_of(' '));
-        r.headers[name] = value;
-      }
-      pos = next;
-    }
+    r.headers = parse_headers(std::string_view{buf}.substr(0, head_end));
     r.body = buf.substr(head_end + 4, length);
     r.json = nlohmann::json::parse(r.body, nullptr, false);
     int status = 200;
