@@ -149,6 +149,26 @@ int engine_append(const options& opts) {
 
 namespace {
 
+/// The data of run.created for a benchmark run on the builtin provider.
+json run_data(std::string account, std::string goal, json agents,
+              std::string gate) {
+  return json{{"account_id", std::move(account)},
+              {"task", std::move(goal)},
+              {"agents", std::move(agents)},
+              {"ask_me_about", json::array()},
+              {"human_gates", json::array({std::move(gate)})},
+              {"require_approval", false},
+              {"webhook_url", nullptr},
+              {"metadata", json::object()},
+              {"provider", "builtin"},
+              {"model", "builtin"},
+              {"provider_id", nullptr}};
+}
+
+json agent(const char* name, const char* prompt) {
+  return json{{"name", name}, {"system_prompt", prompt}, {"model", nullptr}};
+}
+
 /// The events of one run that planned 6 AI tasks, ran them (three needed a
 /// retry, three needed two), and now waits at a human gate: ~99 events.
 std::vector<std::pair<std::string, event_batch>>
@@ -184,22 +204,17 @@ run_history(const std::string& id, int64_t ts) {
            {"wait_reason", "gate"}});
   event_batch head{
       e(ev::run_created,
-        {{"run_id", id},
-         {"account_id", "acct_bench"},
-         {"task", "Plan and launch a faceless YouTube channel about AI tools "
-                  "for freelancers."},
-         {"agents", json::array({{{"name", "research"},
-                                  {"system_prompt", "You are an expert "
-                                                    "research analyst."},
-                                  {"model", nullptr}}})},
-         {"ask_me_about", json::array()},
-         {"human_gates", json::array({"founder review"})},
-         {"require_approval", false},
-         {"webhook_url", nullptr},
-         {"metadata", json::object()},
-         {"provider", "builtin"},
-         {"model", "builtin"},
-         {"provider_id", nullptr}}),
+        [&] {
+          auto d = run_data(
+              "acct_bench",
+              "Plan and launch a faceless YouTube channel about "
+              "AI tools for freelancers.",
+              json::array({agent("research", "You are an expert research "
+                                             "analyst.")}),
+              "founder review");
+          d["run_id"] = id;
+          return d;
+        }()),
       e(ev::run_planning_started, json::object()),
       e(ev::llm_call_completed, sample_payload(1)),
       e(ev::run_subtasks_planned, {{"subtasks", subtasks}}),
@@ -414,26 +429,13 @@ int e2e(const options& opts) {
   e.register_account({"Bench", "bench@example.com"}, reg);
   reg->wait();
   auto account = json::parse(reg->body())["account_id"].get<std::string>();
-  json spec_data{
-      {"account_id", account},
-      {"task", "Research 5 competitors, extract pricing, compare positioning, "
-               "design the offer, then write the launch announcement."},
-      {"agents", json::array({{{"name", "research"},
-                               {"system_prompt", "You are an expert research "
-                                                 "analyst."},
-                               {"model", nullptr}},
-                              {{"name", "writer"},
-                               {"system_prompt", "You are a professional "
-                                                 "content writer."},
-                               {"model", nullptr}}})},
-      {"ask_me_about", json::array()},
-      {"human_gates", json::array({"final approval"})},
-      {"require_approval", false},
-      {"webhook_url", nullptr},
-      {"metadata", json::object()},
-      {"provider", "builtin"},
-      {"model", "builtin"},
-      {"provider_id", nullptr}};
+  auto spec_data = run_data(
+      account,
+      "Research 5 competitors, extract pricing, compare positioning, design "
+      "the offer, then write the launch announcement.",
+      json::array({agent("research", "You are an expert research analyst."),
+                   agent("writer", "You are a professional content writer.")}),
+      "final approval");
   int64_t completed = 0;
   int64_t failed = 0;
   int64_t started = 0;
