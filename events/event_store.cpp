@@ -73,7 +73,12 @@ struct event_store::impl {
   std::atomic<uint64_t> global_seq{0};
   std::unordered_map<std::string, uint64_t> stream_versions;
   std::unordered_map<std::string, uint64_t> partition_seqs;
+  /// Runs closed recently. Only their own task actors could still append
+  /// (work in flight when the run ended), and those stop within moments:
+  /// the most recent closes suffice, bounded so memory stays flat.
   std::unordered_set<std::string> closed_partitions;
+  std::deque<std::string> closed_order;
+  static constexpr size_t closed_capacity = 65536;
   /// Partitions whose every stream version is cached.
   std::unordered_set<std::string> known_partitions;
   std::atomic<uint64_t> checkpoint{0};
@@ -264,7 +269,13 @@ struct event_store::impl {
       }
     }
     for (auto& p : closing) {
-      closed_partitions.insert(p);
+      if (closed_partitions.insert(p).second) {
+        closed_order.push_back(p);
+        if (closed_order.size() > closed_capacity) {
+          closed_partitions.erase(closed_order.front());
+          closed_order.pop_front();
+        }
+      }
       // The run is over: its versions are no longer needed in memory.
       auto prefix = p + '/';
       for (auto it = stream_versions.begin(); it != stream_versions.end();)
