@@ -132,6 +132,16 @@ caf::error read_model::flush_rows(const std::vector<std::string>& runs,
   return caf::none;
 }
 
+void read_model::retire(const std::string& id, run_entry& entry) {
+  if (!entry.view)
+    return;
+  entry.passivated_seq = entry.view->last_event_seq;
+  render(entry); // drops the view of an ended run
+  entry.passivated = true;
+  cache_drop(id);
+  parked_.push_back(id); // its strings go once its rows are written
+}
+
 void read_model::passivate(const std::string& id, run_entry& entry,
                            bool with_document) {
   if (!entry.view || entry.view->status != "waiting_human")
@@ -317,8 +327,10 @@ read_model::rows_for(const std::vector<std::string>& runs,
              {"status", entry.status},
              {"created_at", entry.created_at}};
     if (ended) {
-      row["document"] = *entry.document;
-      rows.push_back({std::string{document_prefix} + id, std::nullopt});
+      // Like a passivated run: the document is its own row, read on demand.
+      rows.push_back({std::string{document_prefix} + id, *entry.document});
+      row["passivated"] = true;
+      row["seq"] = entry.passivated_seq;
     }
     rows.push_back({std::string{run_prefix} + id, dump_safe(row)});
   }
@@ -361,10 +373,10 @@ void read_model::apply(const std::vector<event_batch_ptr>& groups) {
         fold(e, touched_runs, touched_accounts);
         last = std::max(last, e.global_seq);
       }
-    // Ended runs are rendered now (their view goes); others on read.
+    // Ended runs are rendered now and leave memory; others render on read.
     for (auto& id : touched_runs)
       if (auto& entry = runs_[id]; terminal_status(entry.status))
-        render(entry);
+        retire(id, entry);
     if (passivate_)
       for (auto& id : waiting_runs_)
         passivate(id, runs_[id], true);
@@ -549,7 +561,7 @@ caf::error read_model::catch_up() {
   }
   for (auto& id : touched_runs)
     if (auto& entry = runs_[id]; terminal_status(entry.status))
-      render(entry);
+      retire(id, entry);
   // Runs that only wait for humans are passivated at start, too: recovery
   // spawns no actor for them and keeps no folded state.
   if (passivate_)

@@ -175,6 +175,9 @@ private:
   void render(run_entry& entry) const;
   /// Renders `entry` if dirty; needs the exclusive lock.
   void refresh(run_entry& entry) const;
+  /// Renders an ended run for its rows and lets it leave memory once they
+  /// are written (writer thread).
+  void retire(const std::string& id, run_entry& entry);
   /// Drops the folded state of a run waiting for a human (writer thread).
   void passivate(const std::string& id, run_entry& entry, bool with_document);
   /// Writes the rows of what changed (with the checkpoint) and then frees
