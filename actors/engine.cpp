@@ -1,6 +1,7 @@
 #include "actors/engine.hpp"
 
 #include "actors/context.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/webhooks.hpp"
 #include "events/error.hpp"
@@ -128,6 +129,10 @@ caf::expected<std::unique_ptr<engine>> engine::start(const server_config& cfg) {
       [reads](const std::vector<event_batch_ptr>& groups) {
         reads->apply(groups);
       });
+  ptr->store->set_read_observer(
+      [reads](const std::string& id, const event_batch_ptr& events) {
+        reads->woken(id, *events);
+      });
   gateway_options gopts;
   gopts.max_attempts = cfg.llm_max_attempts;
   gopts.backoff_ms = cfg.llm_backoff_ms;
@@ -155,8 +160,7 @@ caf::expected<std::unique_ptr<engine>> engine::start(const server_config& cfg) {
   ptr->ctx.gateway = ptr->gateway.get();
   ptr->ctx.reads = ptr->reads.get();
   ptr->ctx.cfg = &ptr->cfg;
-  ptr->sys_cfg.set("scheduler.max-threads",
-                   static_cast<size_t>(cfg.worker_threads));
+  tune_scheduler(ptr->sys_cfg, static_cast<size_t>(cfg.worker_threads));
   ptr->sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   ptr->sys = std::make_unique<caf::actor_system>(ptr->sys_cfg);
   ptr->ctx.webhooks = ptr->sys->spawn(webhooks_impl, &ptr->ctx);

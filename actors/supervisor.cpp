@@ -64,10 +64,9 @@ void wake(self_ptr self, const std::string& id) {
     return;
   auto hdl = supervisor_actor{self};
   self->state.ctx->store->read_async(
-      id, [hdl, id](caf::expected<event_batch> evs) {
+      id, [hdl, id](caf::expected<event_batch_ptr> evs) {
         if (evs)
-          caf::anon_send(hdl, atom::woken_v, id,
-                         std::make_shared<const event_batch>(std::move(*evs)));
+          caf::anon_send(hdl, atom::woken_v, id, std::move(*evs));
         else
           caf::anon_send(hdl, atom::woken_v, id, std::move(evs.error()));
       });

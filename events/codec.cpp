@@ -99,8 +99,10 @@ std::string encode_event(const event& e) {
   return out;
 }
 
-caf::expected<event> decode_event(std::string_view partition,
-                                  std::string_view bytes) {
+namespace {
+
+caf::expected<event> decode(std::string_view partition, std::string_view bytes,
+                            bool with_data) {
   uint8_t format = 0;
   uint32_t crc = 0;
   if (!get(bytes, format) || !get(bytes, crc))
@@ -122,11 +124,25 @@ caf::expected<event> decode_event(std::string_view partition,
     e.stream += '/';
     e.stream += sub;
   }
+  if (!with_data)
+    return e;
   e.data = nlohmann::json::parse(bytes, nullptr, false);
   if (e.data.is_discarded())
     return corrupt(partition, "not valid JSON");
   upcast(e);
   return e;
+}
+
+} // namespace
+
+caf::expected<event> decode_event(std::string_view partition,
+                                  std::string_view bytes) {
+  return decode(partition, bytes, true);
+}
+
+caf::expected<event> decode_event_header(std::string_view partition,
+                                         std::string_view bytes) {
+  return decode(partition, bytes, false);
 }
 
 void upcast(event&) {

@@ -23,6 +23,11 @@ std::string encode_event(const event& e);
 [[nodiscard]] caf::expected<event> decode_event(std::string_view partition,
                                                 std::string_view bytes);
 
+/// As decode_event, but leaves `data` null: the envelope only (checksum,
+/// sequence numbers, type, stream), for callers that need positions.
+[[nodiscard]] caf::expected<event>
+decode_event_header(std::string_view partition, std::string_view bytes);
+
 /// Brings an event of an older schema version to the current one, in place.
 void upcast(event& e);
 

@@ -62,12 +62,13 @@ struct event_store::impl {
   std::condition_variable cv;
   std::deque<append_request> queue;
   /// Partition reads queued behind the appends (read_async).
-  std::deque<
-      std::pair<std::string, std::function<void(caf::expected<event_batch>)>>>
+  std::deque<std::pair<std::string,
+                       std::function<void(caf::expected<event_batch_ptr>)>>>
       reads;
   bool stopping = false;
   std::thread writer;
   commit_observer observer;
+  read_observer reader;
 
   // -- writer-thread state ----------------------------------------------------
   std::atomic<uint64_t> global_seq{0};
@@ -125,7 +126,7 @@ struct event_store::impl {
     for (it->SeekForPrev(partition_key(partition, UINT64_MAX)); it->Valid();
          it->Prev()) {
       auto val = it->value();
-      auto ev = decode_event(partition, {val.data(), val.size()});
+      auto ev = decode_event_header(partition, {val.data(), val.size()});
       if (!ev)
         return std::move(ev.error());
       if (pseq == 0)
@@ -151,10 +152,13 @@ struct event_store::impl {
   /// streams appear one by one, and must not each cost a scan).
   caf::error load_run_partition(const std::string& partition) {
     uint64_t pseq = 0;
-    auto err = scan(partition, 0, SIZE_MAX, [&](event&& e) {
-      pseq = e.pseq;
-      stream_versions[e.stream] = e.seq;
-    });
+    auto err = scan(
+        partition, 0, SIZE_MAX,
+        [&](event&& e) {
+          pseq = e.pseq;
+          stream_versions[e.stream] = e.seq;
+        },
+        false);
     if (err)
       return err;
     partition_seqs[partition] = pseq;
@@ -162,10 +166,24 @@ struct event_store::impl {
     return caf::none;
   }
 
+  /// Caches the versions of a run partition just read whole (a run woken
+  /// from the log appends next: that must not cost a second scan).
+  void remember_run_partition(const std::string& partition,
+                              const event_batch& evs) {
+    if (partition.rfind("run_", 0) != 0 || evs.empty()
+        || known_partitions.count(partition) != 0
+        || closed_partitions.count(partition) != 0)
+      return;
+    for (auto& e : evs)
+      stream_versions[e.stream] = e.seq;
+    partition_seqs[partition] = evs.back().pseq;
+    known_partitions.insert(partition);
+  }
+
   void run_writer() {
     std::vector<append_request> group;
-    std::deque<
-        std::pair<std::string, std::function<void(caf::expected<event_batch>)>>>
+    std::deque<std::pair<std::string,
+                         std::function<void(caf::expected<event_batch_ptr>)>>>
         to_read;
     for (;;) {
       {
@@ -186,16 +204,28 @@ struct event_store::impl {
       if (!group.empty())
         commit(group);
       group.clear();
-      for (auto& [partition, done] : to_read)
-        done(read(partition));
+      for (auto& [partition, done] : to_read) {
+        auto evs = read(partition);
+        if (!evs) {
+          done(std::move(evs.error()));
+          continue;
+        }
+        remember_run_partition(partition, *evs);
+        auto ptr = std::make_shared<const event_batch>(std::move(*evs));
+        if (reader)
+          reader(partition, ptr);
+        done(std::move(ptr));
+      }
       to_read.clear();
     }
   }
 
   /// Decodes the events of `partition` with pseq > `after` (at most
-  /// `limit`) and hands each to `f`. Thread-safe.
+  /// `limit`) and hands each to `f` (without their data unless `with_data`).
+  /// Thread-safe.
   caf::error scan(std::string_view partition, uint64_t after, size_t limit,
-                  const std::function<void(event&&)>& f) const;
+                  const std::function<void(event&&)>& f,
+                  bool with_data = true) const;
 
   caf::expected<event_batch> read(std::string_view partition,
                                   uint64_t after = 0,
@@ -363,10 +393,10 @@ void event_store::append(append_request req) {
   impl_->cv.notify_one();
 }
 
-caf::error
-event_store::impl::scan(std::string_view partition, uint64_t after,
-                        size_t limit,
-                        const std::function<void(event&&)>& f) const {
+caf::error event_store::impl::scan(std::string_view partition, uint64_t after,
+                                   size_t limit,
+                                   const std::function<void(event&&)>& f,
+                                   bool with_data) const {
   auto start = partition_key(partition, after + 1);
   auto bound = upper_bound_of(std::string{partition} + '\0');
   rocksdb::Slice ub{bound};
@@ -376,7 +406,9 @@ event_store::impl::scan(std::string_view partition, uint64_t after,
   size_t n = 0;
   for (it->Seek(start); it->Valid() && n < limit; it->Next(), ++n) {
     auto val = it->value();
-    auto ev = decode_event(partition, {val.data(), val.size()});
+    auto bytes = std::string_view{val.data(), val.size()};
+    auto ev = with_data ? decode_event(partition, bytes)
+                        : decode_event_header(partition, bytes);
     if (!ev)
       return std::move(ev.error());
     f(std::move(*ev));
@@ -398,7 +430,7 @@ caf::expected<event_batch> event_store::impl::read(std::string_view partition,
 
 void event_store::read_async(
     std::string partition,
-    std::function<void(caf::expected<event_batch>)> done) {
+    std::function<void(caf::expected<event_batch_ptr>)> done) {
   {
     std::lock_guard<std::mutex> guard{impl_->mtx};
     impl_->reads.emplace_back(std::move(partition), std::move(done));
@@ -408,6 +440,10 @@ void event_store::read_async(
 
 void event_store::set_commit_observer(commit_observer f) {
   impl_->observer = std::move(f);
+}
+
+void event_store::set_read_observer(read_observer f) {
+  impl_->reader = std::move(f);
 }
 
 caf::error

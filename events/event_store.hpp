@@ -50,6 +50,11 @@ struct append_request {
 using commit_observer
     = std::function<void(const std::vector<event_batch_ptr>&)>;
 
+/// Observes every partition read by read_async, on the writer thread,
+/// before `done` runs.
+using read_observer
+    = std::function<void(const std::string&, const event_batch_ptr&)>;
+
 /// A write to the projections column family.
 struct projection_write {
   std::string key;
@@ -91,10 +96,13 @@ public:
   /// before this call committed; `done` runs there (it must only hand the
   /// events on). For waking a passivated run without blocking an actor.
   void read_async(std::string partition,
-                  std::function<void(caf::expected<event_batch>)> done);
+                  std::function<void(caf::expected<event_batch_ptr>)> done);
 
   /// Installs the observer of committed groups. Call before the first append.
   void set_commit_observer(commit_observer f);
+
+  /// Installs the observer of read_async's reads. Call before the first one.
+  void set_read_observer(read_observer f);
 
   /// Writes projection rows and the projections' checkpoint (the global seq
   /// they reflect) in one batch, without sync: projections can be rebuilt.

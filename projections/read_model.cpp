@@ -284,16 +284,20 @@ void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
   if (entry.view && e.pseq <= entry.view->last_event_seq)
     return; // folded already, by a reload from the log in this group
   if (!entry.view) {
-    // An event for a passivated or ended run: refold it from the log
-    // (which holds this event, and the rest of its group, already).
-    auto events = store_.read_partition(partition);
-    if (!events) {
+    // An event for a passivated or ended run: refold it from its events
+    // just read by its woken actor, else from the log (which holds this
+    // event, and the rest of its group, already).
+    if (auto view = take_woken(partition, e.pseq)) {
+      entry.view = std::move(view);
+      orchflow::apply(*entry.view, e);
+    } else if (auto events = store_.read_partition(partition)) {
+      entry.view = std::make_unique<run_view>();
+      apply_all(*entry.view, *events);
+    } else {
       spdlog::error("projection: cannot reload run {}: {}", partition,
                     orchflow::render(events.error()));
       return;
     }
-    entry.view = std::make_unique<run_view>();
-    apply_all(*entry.view, *events);
     entry.passivated = false;
     cache_drop(partition);
   } else {
@@ -360,6 +364,41 @@ read_model::rows_for(const std::vector<std::string>& runs,
     rows.push_back({std::string{account_prefix} + id, dump_safe(row)});
   }
   return rows;
+}
+
+void read_model::woken(const std::string& run_id, const event_batch& events) {
+  {
+    // Only runs without a view here need one (the writer thread is the only
+    // one adding views, but readers render entries).
+    std::shared_lock<std::shared_mutex> guard{mtx_};
+    auto i = runs_.find(run_id);
+    if (i == runs_.end() || i->second.view)
+      return;
+  }
+  for (auto i = woken_.begin(); i != woken_.end(); ++i)
+    if (i->first == run_id) {
+      woken_.erase(i);
+      break;
+    }
+  auto view = std::make_unique<run_view>();
+  apply_all(*view, events);
+  woken_.emplace_back(run_id, std::move(view));
+  if (woken_.size() > woken_capacity)
+    woken_.pop_front();
+}
+
+std::unique_ptr<run_view> read_model::take_woken(const std::string& run_id,
+                                                 uint64_t next_pseq) {
+  for (auto i = woken_.begin(); i != woken_.end(); ++i)
+    if (i->first == run_id) {
+      auto view = std::move(i->second);
+      woken_.erase(i);
+      // Usable only if nothing was appended between the read and `next`.
+      if (view->last_event_seq + 1 == next_pseq)
+        return view;
+      return nullptr;
+    }
+  return nullptr;
 }
 
 void read_model::apply(const std::vector<event_batch_ptr>& groups) {

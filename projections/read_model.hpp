@@ -7,6 +7,7 @@
 #include <caf/error.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <map>
 #include <memory>
@@ -84,6 +85,11 @@ public:
 
   /// Folds committed groups (writer thread).
   void apply(const std::vector<event_batch_ptr>& groups);
+
+  /// Takes note of a passivated run just read back from the log (writer
+  /// thread): folds it now, while its actor starts, so that its next event
+  /// needs neither a second read nor a refold.
+  void woken(const std::string& run_id, const event_batch& events);
 
   // -- queries (thread-safe)
   // ---------------------------------------------------
@@ -210,6 +216,14 @@ private:
   std::vector<projection_write> passivated_rows_;
   /// Runs passivated since the last flush_rows.
   std::vector<std::string> parked_;
+  /// Passivated runs read back by their actors recently, folded (writer
+  /// thread only; a few, oldest dropped first).
+  std::deque<std::pair<std::string, std::unique_ptr<run_view>>> woken_;
+  static constexpr size_t woken_capacity = 32;
+  /// Removes `run_id` from woken_; returns its view if `next_pseq` directly
+  /// follows the events it folded.
+  std::unique_ptr<run_view> take_woken(const std::string& run_id,
+                                       uint64_t next_pseq);
   bool passivate_ = true;
   /// Documents of passivated runs read recently: a bounded LRU, so that
   /// clients polling a waiting run do not read its row every time.

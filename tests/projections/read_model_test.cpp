@@ -104,5 +104,48 @@ TEST(ReadModelTest, ReloadAndRebuildMatchLiveModel) {
   EXPECT_EQ(rebuilt.active_runs(), loaded.active_runs());
 }
 
+/// A run waiting for a human (passivated by the model), read back from the
+/// log, then given its next event.
+void wait_then_wake(event_store& s, read_model& rm, bool stale) {
+  append(s, "run_0", 1,
+         {make_event(ev::run_waiting_human, 30,
+                     {{"waiting_tasks", json::array({"T1"})}})});
+  auto doc = document_of(rm, "run_0");
+  EXPECT_NE(doc.find("waiting_human"), std::string::npos);
+  std::promise<event_batch_ptr> read;
+  s.read_async("run_0", [&read](caf::expected<event_batch_ptr> evs) {
+    ASSERT_TRUE(evs);
+    read.set_value(*evs);
+  });
+  auto evs = read.get_future().get();
+  ASSERT_EQ(evs->size(), 2u);
+  if (stale) // as if the model saw an older read: it must not use it
+    rm.woken("run_0", event_batch{evs->front()});
+  append(s, "run_0", 2, {make_event(ev::run_resumed, 40, json::object())});
+}
+
+TEST(ReadModelTest, WokenRunFoldsItsNextEventLikeAReplay) {
+  for (bool stale : {false, true}) {
+    temp_dir dir;
+    auto store = event_store::open(dir.str());
+    ASSERT_TRUE(store);
+    read_model rm{**store};
+    ASSERT_FALSE(rm.load());
+    (*store)->set_commit_observer(
+        [&](const std::vector<event_batch_ptr>& g) { rm.apply(g); });
+    (*store)->set_read_observer(
+        [&](const std::string& id, const event_batch_ptr& evs) {
+          rm.woken(id, *evs);
+        });
+    seed(**store);
+    wait_then_wake(**store, rm, stale);
+    auto live = document_of(rm, "run_0");
+    EXPECT_NE(live.find("\"status\":\"running\""), std::string::npos) << live;
+    read_model rebuilt{**store};
+    ASSERT_FALSE(rebuilt.rebuild());
+    EXPECT_EQ(document_of(rebuilt, "run_0"), live) << "stale=" << stale;
+  }
+}
+
 } // namespace
 } // namespace orchflow
