@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <stdexcept>
 
 #include "support/temp_dir.hpp"
 
@@ -45,15 +46,35 @@ void seed(event_store& s) {
          {make_event(ev::run_cancelled, 20, {{"reason", "test"}})});
 }
 
+std::unique_ptr<event_store> open_store(const std::string& dir) {
+  auto store = event_store::open(dir);
+  if (!store) // gtest reports the exception as this test's failure
+    throw std::runtime_error("cannot open the store in " + dir);
+  return std::move(*store);
+}
+
+/// A store and a read model that follows it, wired as in the server.
+struct followed_store {
+  explicit followed_store(const std::string& dir)
+      : store(open_store(dir)), rm(*store) {
+    EXPECT_FALSE(rm.load());
+    store->set_commit_observer(
+        [this](const std::vector<event_batch_ptr>& g) { rm.apply(g); });
+    store->set_read_observer(
+        [this](const std::string& id, const event_batch_ptr& evs) {
+          rm.woken(id, *evs);
+        });
+  }
+
+  std::unique_ptr<event_store> store;
+  read_model rm;
+};
+
 TEST(ReadModelTest, ServesOwnersOnlyNewestFirst) {
   temp_dir dir;
-  auto store = event_store::open(dir.str());
-  ASSERT_TRUE(store);
-  read_model rm{**store};
-  ASSERT_FALSE(rm.load());
-  (*store)->set_commit_observer(
-      [&](const std::vector<event_batch_ptr>& g) { rm.apply(g); });
-  seed(**store);
+  followed_store f{dir.str()};
+  auto& rm = f.rm;
+  seed(*f.store);
   EXPECT_EQ(rm.account_by_key_hash("h1"), "acct_1");
   EXPECT_FALSE(rm.account_by_key_hash("h2"));
   EXPECT_TRUE(rm.run("run_0", "acct_1"));
@@ -79,15 +100,10 @@ TEST(ReadModelTest, ReloadAndRebuildMatchLiveModel) {
   json live_list;
   std::string live_doc;
   {
-    auto store = event_store::open(dir.str());
-    ASSERT_TRUE(store);
-    read_model rm{**store};
-    ASSERT_FALSE(rm.load());
-    (*store)->set_commit_observer(
-        [&](const std::vector<event_batch_ptr>& g) { rm.apply(g); });
-    seed(**store);
-    live_list = rm.list_runs("acct_1", 10, 0);
-    live_doc = document_of(rm, "run_1");
+    followed_store f{dir.str()};
+    seed(*f.store);
+    live_list = f.rm.list_runs("acct_1", 10, 0);
+    live_doc = document_of(f.rm, "run_1");
     ASSERT_FALSE(live_doc.empty());
   }
   auto store = event_store::open(dir.str());
@@ -127,21 +143,12 @@ void wait_then_wake(event_store& s, read_model& rm, bool stale) {
 TEST(ReadModelTest, WokenRunFoldsItsNextEventLikeAReplay) {
   for (bool stale : {false, true}) {
     temp_dir dir;
-    auto store = event_store::open(dir.str());
-    ASSERT_TRUE(store);
-    read_model rm{**store};
-    ASSERT_FALSE(rm.load());
-    (*store)->set_commit_observer(
-        [&](const std::vector<event_batch_ptr>& g) { rm.apply(g); });
-    (*store)->set_read_observer(
-        [&](const std::string& id, const event_batch_ptr& evs) {
-          rm.woken(id, *evs);
-        });
-    seed(**store);
-    wait_then_wake(**store, rm, stale);
-    auto live = document_of(rm, "run_0");
+    followed_store f{dir.str()};
+    seed(*f.store);
+    wait_then_wake(*f.store, f.rm, stale);
+    auto live = document_of(f.rm, "run_0");
     EXPECT_NE(live.find("\"status\":\"running\""), std::string::npos) << live;
-    read_model rebuilt{**store};
+    read_model rebuilt{*f.store};
     ASSERT_FALSE(rebuilt.rebuild());
     EXPECT_EQ(document_of(rebuilt, "run_0"), live) << "stale=" << stale;
   }
