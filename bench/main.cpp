@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
       {"caf-rtt", caf_rtt},
       {"beast-hello", beast_hello},
       {"engine-append", engine_append},
+      {"check-acks", check_acks},
       {"gen-store", gen_store},
       {"engine-recovery", engine_recovery},
       {"e2e", e2e}};

@@ -17,6 +17,7 @@ int beast_hello(const options& opts);
 
 // The engine (engine_bench.cpp).
 int engine_append(const options& opts);
+int check_acks(const options& opts);
 int gen_store(const options& opts);
 int engine_recovery(const options& opts);
 int e2e(const options& opts);

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import socket
@@ -26,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -185,6 +187,42 @@ class Bench:
                   raw(8, 1), eng(8), 0.70)
         self.pair("A3 synced appends/s, 64 runs (vs batch of 100)",
                   raw(1, 100), eng(64), 0.25)
+        self.durability(d)
+
+    def durability(self, d):
+        """A5: kill -9 under the A3 load, at random instants; every append
+        the engine acknowledged must be in the reopened store."""
+        rng = random.Random(5)
+        acked, missing, cycles = 0, 0, []
+        for _ in range(3 if self.smoke else 5):
+            proc = subprocess.Popen(
+                [self.bin, "engine-append", "--dir", d, "--runs", "64",
+                 "--ms", "600000", "--print-acks", "1"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            delay = rng.uniform(0.3, 1.5)
+            lines = []
+            reader = threading.Thread(
+                target=lambda: lines.append(proc.stdout.read()))
+            reader.start()
+            time.sleep(delay)
+            proc.kill()  # SIGKILL, by the PID we started
+            proc.wait(timeout=20)
+            reader.join(timeout=20)
+            acks = b"".join(lines)
+            check = subprocess.run(
+                [self.bin, "check-acks", "--dir", d], input=acks,
+                capture_output=True, timeout=120)
+            r = json.loads(check.stdout.decode().strip().splitlines()[-1])
+            acked += r["acked"]
+            missing += r["missing"]
+            cycles.append({"killed_after_s": round(delay, 3), **r})
+        self.extra["durability"] = cycles
+        row = {"metric": f"A5 acked appends lost to kill -9 ({acked:,} acked)",
+               "baseline": None, "engine": missing, "ratio": None,
+               "target": "= 0", "met": missing == 0 and acked > 0,
+               "baseline_runs": [], "engine_runs": cycles}
+        self.rows.append(row)
+        print(self.format_row(row), flush=True)
 
     def recovery(self):
         runs = 50 if self.smoke else 10000
