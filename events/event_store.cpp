@@ -22,6 +22,14 @@ namespace orchflow {
 
 namespace {
 
+/// Options of the one-off scans (start-up, rebuilds): they read what no
+/// request will ask for again, so they leave the block cache alone.
+rocksdb::ReadOptions bulk_read() {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  return ro;
+}
+
 constexpr const char* events_cf_name = "events";
 constexpr const char* global_cf_name = "global";
 constexpr const char* projections_cf_name = "projections";
@@ -499,7 +507,7 @@ caf::error event_store::scan_global_index(
     uint64_t after,
     const std::function<void(uint64_t, std::string_view)>& f) const {
   std::unique_ptr<rocksdb::Iterator> it{
-      impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->global_cf)};
+      impl_->db->NewIterator(bulk_read(), impl_->global_cf)};
   for (it->Seek(be64(after + 1)); it->Valid(); it->Next()) {
     std::string_view key{it->key().data(), it->key().size()};
     std::string_view pkey{it->value().data(), it->value().size()};
@@ -551,7 +559,7 @@ caf::error event_store::scan_projections(
     const std::function<void(std::string_view, std::string_view)>& f) const {
   auto bound = upper_bound_of(prefix);
   rocksdb::Slice ub{bound};
-  rocksdb::ReadOptions ro;
+  auto ro = bulk_read();
   if (!bound.empty())
     ro.iterate_upper_bound = &ub;
   std::unique_ptr<rocksdb::Iterator> it{
@@ -572,7 +580,7 @@ uint64_t event_store::projection_checkpoint() const {
 caf::error event_store::for_each_partition(
     const std::function<void(std::string_view)>& f) const {
   std::unique_ptr<rocksdb::Iterator> it{
-      impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->events_cf)};
+      impl_->db->NewIterator(bulk_read(), impl_->events_cf)};
   it->SeekToFirst();
   while (it->Valid()) {
     std::string_view key{it->key().data(), it->key().size()};

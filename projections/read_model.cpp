@@ -67,10 +67,6 @@ bool is_account(std::string_view partition) {
   return partition.rfind("acct_", 0) == 0;
 }
 
-bool terminal_status(std::string_view s) {
-  return s == "completed" || s == "failed" || s == "cancelled";
-}
-
 void push_unique(std::vector<std::string>& xs, std::string_view x) {
   if (std::find(xs.begin(), xs.end(), x) == xs.end())
     xs.emplace_back(x);
@@ -84,19 +80,77 @@ read_model::read_model(event_store& store) : store_(store) {
 
 read_model::~read_model() = default;
 
+read_model::run_status read_model::status_from(std::string_view s) {
+  if (s == "planning")
+    return run_status::planning;
+  if (s == "running")
+    return run_status::running;
+  if (s == "waiting_human")
+    return run_status::waiting_human;
+  if (s == "completed")
+    return run_status::completed;
+  if (s == "failed")
+    return run_status::failed;
+  if (s == "cancelled")
+    return run_status::cancelled;
+  return run_status::pending;
+}
+
+std::string read_model::status_name(run_status s) {
+  switch (s) {
+  case run_status::pending:
+    return "pending";
+  case run_status::planning:
+    return "planning";
+  case run_status::running:
+    return "running";
+  case run_status::waiting_human:
+    return "waiting_human";
+  case run_status::completed:
+    return "completed";
+  case run_status::failed:
+    return "failed";
+  case run_status::cancelled:
+    return "cancelled";
+  }
+  return "pending";
+}
+
+uint32_t read_model::owner_index(const std::string& account) {
+  if (account.empty())
+    return 0;
+  auto i = accounts_.try_emplace(account).first;
+  if (i->second.index == 0) {
+    i->second.index = static_cast<uint32_t>(owners_.size());
+    owners_.push_back(&i->first);
+  }
+  return i->second.index;
+}
+
+const std::string& read_model::owner_name(uint32_t index) const {
+  static const std::string none;
+  return index == 0 || index >= owners_.size() ? none : *owners_[index];
+}
+
+bool read_model::owned_by(const run_entry& entry,
+                          const std::string& account) const {
+  return entry.owner != 0 && owner_name(entry.owner) == account;
+}
+
 void read_model::render(run_entry& entry) const {
-  if (!entry.view)
+  auto* vp = entry.view();
+  if (vp == nullptr)
     return;
-  auto& v = *entry.view;
-  entry.status = v.status;
-  entry.document
-      = std::make_shared<const std::string>(dump_safe(render_run(v)));
-  entry.tasks = std::make_shared<const std::string>(dump_safe(render_tasks(v)));
-  entry.summary
+  auto& v = *vp;
+  auto& live = *entry.live;
+  entry.status = status_from(v.status);
+  live.document = std::make_shared<const std::string>(dump_safe(render_run(v)));
+  live.tasks = std::make_shared<const std::string>(dump_safe(render_tasks(v)));
+  live.summary
       = std::make_shared<const std::string>(dump_safe(render_summary(v)));
-  entry.dirty = false;
+  live.dirty = false;
   if (v.terminal())
-    entry.view.reset();
+    live.view.reset();
 }
 
 caf::error read_model::flush_rows(const std::vector<std::string>& runs,
@@ -124,18 +178,15 @@ caf::error read_model::flush_rows(const std::vector<std::string>& runs,
   // Passivated documents are durable rows now: free the memory.
   std::unique_lock<std::shared_mutex> guard{mtx_};
   for (auto& id : parked)
-    if (auto& entry = runs_[id]; entry.passivated && !entry.view) {
-      entry.document.reset();
-      entry.tasks.reset();
-      entry.summary.reset();
-    }
+    if (auto& entry = runs_[id]; entry.passivated && !entry.view())
+      entry.live.reset();
   return caf::none;
 }
 
 void read_model::retire(const std::string& id, run_entry& entry) {
-  if (!entry.view)
+  if (!entry.view())
     return;
-  entry.passivated_seq = entry.view->last_event_seq;
+  entry.passivated_seq = entry.view()->last_event_seq;
   render(entry); // drops the view of an ended run
   entry.passivated = true;
   cache_drop(id);
@@ -144,12 +195,14 @@ void read_model::retire(const std::string& id, run_entry& entry) {
 
 void read_model::passivate(const std::string& id, run_entry& entry,
                            bool with_document) {
-  if (!entry.view || entry.view->status != "waiting_human")
+  auto* view = entry.view();
+  if (view == nullptr || view->status != "waiting_human")
     return;
+  auto seq = view->last_event_seq;
   if (with_document) {
     render(entry);
     passivated_rows_.push_back(
-        {std::string{document_prefix} + id, *entry.document});
+        {std::string{document_prefix} + id, *entry.live->document});
   } else {
     // At start-up: no rendering of thousands of documents; the first read
     // renders from the log and keeps the row (read_passivated).
@@ -158,17 +211,17 @@ void read_model::passivate(const std::string& id, run_entry& entry,
   }
   passivated_rows_.push_back(
       {std::string{run_prefix} + id,
-       dump_safe(json{{"owner", entry.owner},
-                      {"status", entry.status},
+       dump_safe(json{{"owner", owner_name(entry.owner)},
+                      {"status", status_name(entry.status)},
                       {"created_at", entry.created_at},
                       {"passivated", true},
-                      {"seq", entry.view->last_event_seq}})});
+                      {"seq", seq}})});
   parked_.push_back(id);
-  entry.passivated_seq = entry.view->last_event_seq;
+  entry.passivated_seq = seq;
   // The strings stay until the rows are written (see apply): readers in
   // between must find the document somewhere.
-  entry.view.reset();
-  entry.dirty = false;
+  entry.live->view.reset();
+  entry.live->dirty = false;
   entry.passivated = true;
 }
 
@@ -205,13 +258,13 @@ read_model::read_passivated(const std::string& id,
 }
 
 void read_model::refresh(run_entry& entry) const {
-  if (entry.dirty && entry.view)
+  if (entry.live && entry.live->dirty && entry.live->view)
     render(entry);
 }
 
 void read_model::list_run(const std::string& id) {
   auto i = runs_.find(id);
-  accounts_[i->second.owner].runs.push_back(&i->first);
+  accounts_[owner_name(i->second.owner)].runs.push_back(&i->first);
 }
 
 void read_model::fold_webhook(const event& e) {
@@ -275,24 +328,25 @@ void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
     return;
   auto& entry = runs_[partition];
   if (e.type == ev::run_created && e.pseq == 1) {
-    entry.owner = get_string(e.data, "account_id");
+    entry.owner = owner_index(get_string(e.data, "account_id"));
     entry.created_at = e.ts;
-    entry.view = std::make_unique<run_view>();
+    entry.hot().view = std::make_unique<run_view>();
     list_run(partition);
     created_runs_.insert(partition);
   }
-  if (entry.view && e.pseq <= entry.view->last_event_seq)
+  if (entry.view() && e.pseq <= entry.view()->last_event_seq)
     return; // folded already, by a reload from the log in this group
-  if (!entry.view) {
+  if (!entry.view()) {
     // An event for a passivated or ended run: refold it from its events
     // just read by its woken actor, else from the log (which holds this
     // event, and the rest of its group, already).
     if (auto view = take_woken(partition, e.pseq)) {
-      entry.view = std::move(view);
-      orchflow::apply(*entry.view, e);
+      orchflow::apply(*view, e);
+      entry.hot().view = std::move(view);
     } else if (auto events = store_.read_partition(partition)) {
-      entry.view = std::make_unique<run_view>();
-      apply_all(*entry.view, *events);
+      auto& live = entry.hot();
+      live.view = std::make_unique<run_view>();
+      apply_all(*live.view, *events);
     } else {
       spdlog::error("projection: cannot reload run {}: {}", partition,
                     orchflow::render(events.error()));
@@ -301,10 +355,10 @@ void read_model::fold(const event& e, std::vector<std::string>& touched_runs,
     entry.passivated = false;
     cache_drop(partition);
   } else {
-    orchflow::apply(*entry.view, e);
+    orchflow::apply(*entry.view(), e);
   }
-  entry.status = entry.view->status;
-  entry.dirty = true;
+  entry.status = status_from(entry.view()->status);
+  entry.live->dirty = true;
   if (e.type == ev::run_waiting_human)
     push_unique(waiting_runs_, partition);
   push_unique(touched_runs, partition);
@@ -323,16 +377,17 @@ read_model::rows_for(const std::vector<std::string>& runs,
     if (i == runs_.end())
       continue;
     auto& entry = i->second;
-    bool ended = terminal_status(entry.status) && entry.document;
+    bool ended = entry.terminal() && entry.has_document();
     bool created = created_runs_.count(id) != 0;
     if (!ended && !created)
       continue;
-    json row{{"owner", entry.owner},
-             {"status", entry.status},
+    json row{{"owner", owner_name(entry.owner)},
+             {"status", status_name(entry.status)},
              {"created_at", entry.created_at}};
     if (ended) {
       // Like a passivated run: the document is its own row, read on demand.
-      rows.push_back({std::string{document_prefix} + id, *entry.document});
+      rows.push_back(
+          {std::string{document_prefix} + id, *entry.live->document});
       row["passivated"] = true;
       row["seq"] = entry.passivated_seq;
     }
@@ -372,7 +427,7 @@ void read_model::woken(const std::string& run_id, const event_batch& events) {
     // one adding views, but readers render entries).
     std::shared_lock<std::shared_mutex> guard{mtx_};
     auto i = runs_.find(run_id);
-    if (i == runs_.end() || i->second.view)
+    if (i == runs_.end() || i->second.view())
       return;
   }
   for (auto i = woken_.begin(); i != woken_.end(); ++i)
@@ -414,7 +469,7 @@ void read_model::apply(const std::vector<event_batch_ptr>& groups) {
       }
     // Ended runs are rendered now and leave memory; others render on read.
     for (auto& id : touched_runs)
-      if (auto& entry = runs_[id]; terminal_status(entry.status))
+      if (auto& entry = runs_[id]; entry.terminal())
         retire(id, entry);
     if (passivate_)
       for (auto& id : waiting_runs_)
@@ -447,8 +502,8 @@ caf::error read_model::load() {
         auto row = json::parse(val, nullptr, false);
         auto id = std::string{key.substr(run_prefix.size())};
         auto& entry = runs_[id];
-        entry.owner = get_string(row, "owner");
-        entry.status = get_string(row, "status");
+        entry.owner = owner_index(get_string(row, "owner"));
+        entry.status = status_from(get_string(row, "status"));
         entry.created_at = get_int(row, "created_at");
         created.emplace_back(entry.created_at, id);
         entry.passivated = get_bool(row, "passivated");
@@ -457,16 +512,17 @@ caf::error read_model::load() {
         if (doc_text.empty())
           return; // active (refolded below) or passivated (read on demand)
         auto doc = json::parse(doc_text, nullptr, false);
-        entry.document = std::make_shared<const std::string>(doc_text);
+        auto& live = entry.hot();
+        live.document = std::make_shared<const std::string>(doc_text);
         json tasks = json::array();
         if (auto& subtasks = get_json(doc, "subtasks"); subtasks.is_object())
           for (auto& [tid, t] : subtasks.items())
             tasks.push_back(t);
-        entry.tasks = std::make_shared<const std::string>(
+        live.tasks = std::make_shared<const std::string>(
             json{{"run_id", id}, {"tasks", std::move(tasks)}}.dump());
-        entry.summary = std::make_shared<const std::string>(json{
+        live.summary = std::make_shared<const std::string>(json{
             {"run_id", id},
-            {"status", entry.status},
+            {"status", status_name(entry.status)},
             {"task", get_json(doc, "task")},
             {"created_at", get_json(doc, "created_at")},
             {"updated_at", get_json(doc, "updated_at")}}.dump());
@@ -572,14 +628,15 @@ caf::error read_model::catch_up() {
     // Refolded whole: idempotent whatever part of it the persisted row
     // already reflected.
     auto& entry = runs_[partition];
-    bool known = !entry.owner.empty();
-    entry.view = std::move(folded[i].view);
+    bool known = entry.owner != 0;
+    auto& live = entry.hot();
+    live.view = std::move(folded[i].view);
     for (auto& x : folded[i].queued)
       fold_webhook(x);
-    entry.owner = entry.view->account_id;
-    entry.created_at = entry.view->created_at;
-    entry.status = entry.view->status;
-    entry.dirty = true;
+    entry.owner = owner_index(live.view->account_id);
+    entry.created_at = live.view->created_at;
+    entry.status = status_from(live.view->status);
+    live.dirty = true;
     entry.passivated = false;
     if (!known) {
       list_run(partition);
@@ -588,24 +645,25 @@ caf::error read_model::catch_up() {
     touched_runs.push_back(partition); // `changed` holds each once
   }
   for (auto& [id, entry] : runs_) {
-    if (entry.view || entry.passivated || terminal_status(entry.status))
+    if (entry.view() || entry.passivated || entry.terminal())
       continue;
     auto events = store_.read_partition(id);
     if (!events)
       return std::move(events.error());
-    entry.view = std::make_unique<run_view>();
-    apply_all(*entry.view, *events);
-    entry.status = entry.view->status;
-    entry.dirty = true;
+    auto& live = entry.hot();
+    live.view = std::make_unique<run_view>();
+    apply_all(*live.view, *events);
+    entry.status = status_from(live.view->status);
+    live.dirty = true;
   }
   for (auto& id : touched_runs)
-    if (auto& entry = runs_[id]; terminal_status(entry.status))
+    if (auto& entry = runs_[id]; entry.terminal())
       retire(id, entry);
   // Runs that only wait for humans are passivated at start, too: recovery
   // spawns no actor for them and keeps no folded state.
   if (passivate_)
     for (auto& [id, entry] : runs_)
-      if (entry.view && entry.view->status == "waiting_human")
+      if (entry.view() && entry.view()->status == "waiting_human")
         passivate(id, entry, false);
   auto pos = position_;
   guard.unlock();
@@ -620,6 +678,7 @@ caf::error read_model::rebuild() {
     providers_.clear();
     runs_.clear();
     accounts_.clear();
+    owners_.assign(1, nullptr);
     key_hashes_.clear();
     position_ = 0;
   }
@@ -677,9 +736,9 @@ read_model::stored_document(const std::string& run_id) const {
     auto i = runs_.find(run_id);
     if (i == runs_.end())
       return std::nullopt;
-    if (i->second.document) // woken meanwhile
-      return *i->second.document;
-    status = i->second.status;
+    if (i->second.has_document()) // woken meanwhile
+      return *i->second.live->document;
+    status = status_name(i->second.status);
     seq = i->second.passivated_seq;
   }
   auto read = read_passivated(run_id, status);
@@ -696,35 +755,38 @@ std::optional<run_read> read_model::run(const std::string& run_id,
   {
     std::shared_lock<std::shared_mutex> guard{mtx_};
     auto i = runs_.find(run_id);
-    if (i == runs_.end() || i->second.owner != account)
+    if (i == runs_.end() || !owned_by(i->second, account))
       return std::nullopt;
-    if (!i->second.dirty && i->second.document)
-      return run_read{i->second.document, i->second.tasks, i->second.status};
-    if (i->second.passivated) {
-      if (auto doc = cache_get(run_id, i->second.passivated_seq))
-        return run_read{doc, nullptr, i->second.status};
-      return run_read{nullptr, nullptr, i->second.status, true};
+    auto& entry = i->second;
+    if (entry.has_document() && !entry.live->dirty)
+      return run_read{entry.live->document, entry.live->tasks,
+                      status_name(entry.status)};
+    if (entry.passivated) {
+      if (auto doc = cache_get(run_id, entry.passivated_seq))
+        return run_read{doc, nullptr, status_name(entry.status)};
+      return run_read{nullptr, nullptr, status_name(entry.status), true};
     }
   }
   // Changed since its last read: render once, for every later reader.
   std::unique_lock<std::shared_mutex> guard{mtx_};
   auto i = runs_.find(run_id);
-  if (i == runs_.end() || i->second.owner != account)
+  if (i == runs_.end() || !owned_by(i->second, account))
     return std::nullopt;
   auto& entry = i->second;
   refresh(entry);
-  if (!entry.document)
+  if (!entry.has_document())
     return std::nullopt;
-  return run_read{entry.document, entry.tasks, entry.status};
+  return run_read{entry.live->document, entry.live->tasks,
+                  status_name(entry.status)};
 }
 
 std::optional<std::string>
 read_model::status_of(const std::string& run_id) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   auto i = runs_.find(run_id);
-  if (i == runs_.end() || i->second.owner.empty())
+  if (i == runs_.end() || i->second.owner == 0)
     return std::nullopt;
-  return i->second.status;
+  return status_name(i->second.status);
 }
 
 json read_model::list_runs(const std::string& account, size_t limit,
@@ -745,12 +807,12 @@ json read_model::list_runs(const std::string& account, size_t limit,
         auto r = runs_.find(id);
         if (r == runs_.end())
           continue;
-        if (r->second.view) {
-          runs.push_back(render_summary(*r->second.view));
-        } else if (r->second.summary) {
-          runs.push_back(json::parse(*r->second.summary, nullptr, false));
+        if (auto* view = r->second.view()) {
+          runs.push_back(render_summary(*view));
+        } else if (r->second.live && r->second.live->summary) {
+          runs.push_back(json::parse(*r->second.live->summary, nullptr, false));
         } else if (r->second.passivated) {
-          stored.emplace_back(runs.size(), r->second.status);
+          stored.emplace_back(runs.size(), status_name(r->second.status));
           ids.push_back(id);
           runs.push_back(nullptr);
         }
@@ -778,16 +840,16 @@ std::optional<run_view>
 read_model::active_view(const std::string& run_id) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   auto i = runs_.find(run_id);
-  if (i == runs_.end() || !i->second.view)
+  if (i == runs_.end() || !i->second.view())
     return std::nullopt;
-  return *i->second.view;
+  return *i->second.view();
 }
 
 std::vector<std::string> read_model::active_runs() const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   std::vector<std::pair<int64_t, std::string>> active;
   for (auto& [id, entry] : runs_)
-    if (entry.view && !entry.view->terminal())
+    if (entry.view() && !entry.view()->terminal())
       active.emplace_back(entry.created_at, id);
   std::sort(active.begin(), active.end()); // oldest first
   std::vector<std::string> result;
@@ -800,7 +862,7 @@ size_t read_model::active_count() const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   size_t n = 0;
   for (auto& [id, entry] : runs_)
-    if (!entry.owner.empty() && !terminal_status(entry.status))
+    if (entry.owner != 0 && !entry.terminal())
       ++n;
   return n;
 }

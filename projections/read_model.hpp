@@ -146,10 +146,9 @@ public:
   uint64_t position() const;
 
 private:
-  struct run_entry {
-    std::string owner;
-    std::string status;
-    int64_t created_at = 0;
+  /// A run's folded state and rendered strings: only while it is in memory
+  /// (running, or ended and not yet written).
+  struct run_live {
     std::shared_ptr<const std::string> document;
     std::shared_ptr<const std::string> tasks;
     std::shared_ptr<const std::string> summary;
@@ -158,19 +157,66 @@ private:
     /// The cached strings are older than `view`: rendered on the next read,
     /// not on every commit (most commits are never read).
     bool dirty = false;
+  };
+
+  enum class run_status : uint8_t {
+    pending,
+    planning,
+    running,
+    waiting_human,
+    completed,
+    failed,
+    cancelled,
+  };
+
+  /// One run. A passivated or ended run keeps only this (32 bytes, plus its
+  /// id and map node): a million waiting runs fit in a few hundred MB.
+  struct run_entry {
+    std::unique_ptr<run_live> live;
+    int64_t created_at = 0;
+    /// The run's last event when it was passivated (tags cached copies).
+    uint64_t passivated_seq = 0;
+    /// The owning account, an index in owners_ (0: not known yet).
+    uint32_t owner = 0;
+    run_status status = run_status::pending;
     /// Waiting for a human with nothing in memory but this entry: its
     /// document is in the `d/` row and the next event refolds it.
     bool passivated = false;
-    /// The run's last event when it was passivated (tags cached copies).
-    uint64_t passivated_seq = 0;
+
+    run_view* view() const { return live ? live->view.get() : nullptr; }
+
+    run_live& hot() {
+      if (!live)
+        live = std::make_unique<run_live>();
+      return *live;
+    }
+
+    bool has_document() const { return live && live->document; }
+
+    bool terminal() const {
+      return status == run_status::completed || status == run_status::failed
+             || status == run_status::cancelled;
+    }
   };
+
+  static run_status status_from(std::string_view s);
+  static std::string status_name(run_status s);
 
   struct account_entry {
     std::string account_id;
     std::string key_hash;
     /// The account's run ids (keys of runs_, stable), oldest first.
     std::vector<const std::string*> runs;
+    /// This account's index in owners_ (0: none yet).
+    uint32_t index = 0;
   };
+
+  /// The index of `account` in owners_, added if new.
+  uint32_t owner_index(const std::string& account);
+  /// The account id at `index` ("" for 0).
+  const std::string& owner_name(uint32_t index) const;
+  /// True if `entry` belongs to `account`.
+  bool owned_by(const run_entry& entry, const std::string& account) const;
 
   void fold(const event& e, std::vector<std::string>& touched_runs,
             std::vector<std::string>& touched_accounts);
@@ -204,6 +250,8 @@ private:
   /// Mutable: readers render dirty entries (under the exclusive lock).
   mutable std::unordered_map<std::string, run_entry> runs_;
   std::unordered_map<std::string, account_entry> accounts_;
+  /// Account ids by index (keys of accounts_, stable); [0] is unused.
+  std::vector<const std::string*> owners_{nullptr};
   std::unordered_map<std::string, std::string> key_hashes_;
   std::map<std::string, pending_webhook> webhooks_;
   std::map<std::string, provider_record> providers_;
