@@ -1,5 +1,7 @@
 // A bare Beast HTTP server answering every request with one fixed body of
 // --bytes bytes: the ceiling the engine's GET /runs/{id} is compared with.
+// With --openai 1 the body is an OpenAI chat completion: the vendor that the
+// LLM transport benchmarks (curl-raw, engine-llm) call.
 // Same shape as the engine's server (async session per connection,
 // keep-alive), without routing, auth or projections.
 
@@ -76,7 +78,21 @@ void accept(tcp::acceptor& acc, net::io_context& ioc, const std::string& body) {
 
 int beast_hello(const options& opts) {
   auto port = static_cast<unsigned short>(opts.num("port", 8090));
-  auto body = std::string(static_cast<size_t>(opts.num("bytes", 2200)), 'x');
+  auto bytes = static_cast<size_t>(opts.num("bytes", 2200));
+  auto body = std::string(bytes, 'x');
+  if (opts.num("openai", 0) != 0) {
+    // An OpenAI chat completion whose answer fills the body to `bytes`.
+    std::string head = R"({"id":"chatcmpl-bench","object":"chat.completion",)"
+                       R"("model":"gpt-4o-mini","choices":[{"index":0,)"
+                       R"("message":{"role":"assistant","content":")";
+    std::string tail = R"("},"finish_reason":"stop"}],"usage":)"
+                       R"({"prompt_tokens":120,"completion_tokens":60,)"
+                       R"("total_tokens":180}})";
+    auto fill = bytes > head.size() + tail.size()
+                    ? bytes - head.size() - tail.size()
+                    : 1;
+    body = head + std::string(fill, 'x') + tail;
+  }
   net::io_context ioc{1};
   tcp::acceptor acc{ioc, {net::ip::make_address("127.0.0.1"), port}};
   accept(acc, ioc, body);

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
       {"caf-spawn", caf_spawn},
       {"caf-rtt", caf_rtt},
       {"beast-hello", beast_hello},
+      {"curl-raw", curl_raw},
+      {"engine-llm", engine_llm},
       {"engine-append", engine_append},
       {"check-acks", check_acks},
       {"gen-store", gen_store},

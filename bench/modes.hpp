@@ -15,6 +15,10 @@ int caf_rtt(const options& opts);
 // A bare Beast server with a fixed body (beast_hello.cpp).
 int beast_hello(const options& opts);
 
+// The LLM transport: raw libcurl, and the engine's path (llm_bench.cpp).
+int curl_raw(const options& opts);
+int engine_llm(const options& opts);
+
 // The engine (engine_bench.cpp).
 int engine_append(const options& opts);
 int check_acks(const options& opts);

@@ -155,42 +155,60 @@ std::string capitalize(std::string_view x) {
   return out;
 }
 
+namespace {
+
+/// The length of the valid UTF-8 sequence at `x[i]`, 0 if there is none
+/// (stray continuation bytes, truncation, overlong forms, surrogates).
+size_t valid_utf8_at(std::string_view x, size_t i) {
+  auto c = static_cast<unsigned char>(x[i]);
+  if (c < 0x80)
+    return 1;
+  size_t len = (c >> 5) == 0x6    ? 2
+               : (c >> 4) == 0xE  ? 3
+               : (c >> 3) == 0x1E ? 4
+                                  : 0;
+  if (len == 0 || i + len > x.size())
+    return 0;
+  for (size_t k = 1; k < len; ++k)
+    if ((static_cast<unsigned char>(x[i + k]) & 0xC0) != 0x80)
+      return 0;
+  auto c1 = static_cast<unsigned char>(x[i + 1]);
+  if (len == 2 && c < 0xC2)
+    return 0; // overlong
+  if (len == 3 && ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)))
+    return 0; // overlong, surrogate
+  if (len == 4
+      && (c > 0xF4 || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90)))
+    return 0; // overlong, beyond U+10FFFF
+  return len;
+}
+
+} // namespace
+
 void sanitize_utf8(std::string& x) {
-  std::string out;
-  out.reserve(x.size());
+  // Valid text (nearly always) is only scanned, never copied.
   size_t i = 0;
-  bool changed = false;
   while (i < x.size()) {
-    auto c = static_cast<unsigned char>(x[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    bool ok = len > 0 && i + len <= x.size();
-    for (size_t k = 1; ok && k < len; ++k)
-      ok = (static_cast<unsigned char>(x[i + k]) & 0xC0) == 0x80;
-    if (ok && len == 2)
-      ok = c >= 0xC2; // no overlong forms
-    if (ok && len == 3) {
-      auto c1 = static_cast<unsigned char>(x[i + 1]);
-      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
-    }
-    if (ok && len == 4) {
-      auto c1 = static_cast<unsigned char>(x[i + 1]);
-      ok = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
-    }
-    if (ok) {
+    auto len = valid_utf8_at(x, i);
+    if (len == 0)
+      break;
+    i += len;
+  }
+  if (i == x.size())
+    return;
+  std::string out;
+  out.reserve(x.size() + 16);
+  out.append(x, 0, i);
+  while (i < x.size()) {
+    if (auto len = valid_utf8_at(x, i)) {
       out.append(x, i, len);
       i += len;
     } else {
       out += "\xEF\xBF\xBD";
-      changed = true;
       ++i;
     }
   }
-  if (changed)
-    x = std::move(out);
+  x = std::move(out);
 }
 
 std::string section(std::string_view prompt, std::string_view name) {

@@ -192,6 +192,12 @@ TEST(TextTest, SanitizeReplacesInvalidSequences) {
   text::sanitize_utf8(bad);
   EXPECT_FALSE(nlohmann::json(bad).dump().empty()); // would throw if invalid
   EXPECT_EQ(bad.rfind("ok ", 0), 0u);
+  // One replacement character per byte that starts no valid sequence.
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(bad, "ok " + r + r + " " + r + r + r + " " + r + " end" + r + r);
+  std::string beyond = "a\xF5\x80\x80\x80";
+  text::sanitize_utf8(beyond);
+  EXPECT_EQ(beyond, "a" + r + r + r + r);
   std::string good = "héllo 🎉";
   auto copy = good;
   text::sanitize_utf8(copy);
