@@ -220,9 +220,10 @@ struct event_store::impl {
         }
         remember_run_partition(partition, *evs);
         auto ptr = std::make_shared<const event_batch>(std::move(*evs));
+        // The reader after `done`: its reader starts at once.
+        done(ptr);
         if (reader)
           reader(partition, ptr);
-        done(std::move(ptr));
       }
       to_read.clear();
     }

@@ -51,7 +51,7 @@ using commit_observer
     = std::function<void(const std::vector<event_batch_ptr>&)>;
 
 /// Observes every partition read by read_async, on the writer thread,
-/// before `done` runs.
+/// right after `done` ran (before anything else the writer does).
 using read_observer
     = std::function<void(const std::string&, const event_batch_ptr&)>;
 
