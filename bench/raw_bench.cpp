@@ -35,6 +35,13 @@ using nlohmann::json;
 
 namespace {
 
+/// Scans read as the engine's do: whole partitions, once, not cached.
+rocksdb::ReadOptions scan_options() {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  return ro;
+}
+
 std::string sample_event_bytes(const std::string& run, uint64_t seq) {
   auto e = make_event("llm.call_completed", 1763890000000,
                       sample_payload(static_cast<int>(seq)));
@@ -137,7 +144,7 @@ int scan_decode(const options& opts) {
   auto t1 = clock_type::now();
   int64_t n = 0;
   std::unique_ptr<rocksdb::Iterator> it{
-      db->NewIterator(rocksdb::ReadOptions{}, handles[1])};
+      db->NewIterator(scan_options(), handles[1])};
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key{it->key().data(), it->key().size()};
     auto ev = decode_event(key.substr(0, key.find('\0')),
@@ -177,7 +184,7 @@ int scan_run(const options& opts) {
     std::string prefix = std::string{id} + '\0';
     std::string bound = std::string{id} + '\1';
     rocksdb::Slice ub{bound};
-    rocksdb::ReadOptions ro;
+    auto ro = scan_options();
     ro.iterate_upper_bound = &ub;
     std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, handles[1])};
     uint64_t last = 0;

@@ -409,7 +409,9 @@ caf::error event_store::impl::scan(std::string_view partition, uint64_t after,
   auto start = partition_key(partition, after + 1);
   auto bound = upper_bound_of(std::string{partition} + '\0');
   rocksdb::Slice ub{bound};
-  rocksdb::ReadOptions ro;
+  // A partition is read whole and then lives in memory (a woken run, a
+  // refold, a rendered document): its blocks are not worth caching.
+  auto ro = bulk_read();
   ro.iterate_upper_bound = &ub;
   std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, events_cf)};
   size_t n = 0;
