@@ -218,7 +218,9 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
       runs.erase(i);
       --self->state.ctx->resident_runs;
       if (self->state.passivating.erase(id) != 0) {
-        // Passivated. Commands that came meanwhile wake it at once.
+        // Passivated: the store forgets its versions too. Commands that
+        // came meanwhile wake it at once.
+        self->state.ctx->store->release(id);
         if (!self->state.held[id].empty())
           wake(self, id);
         else

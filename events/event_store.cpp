@@ -22,8 +22,9 @@ namespace orchflow {
 
 namespace {
 
-/// Options of the one-off scans (start-up, rebuilds): they read what no
-/// request will ask for again, so they leave the block cache alone.
+/// Options of scans that read what no request asks for again soon (start-up,
+/// rebuilds, whole partitions then held in memory): they leave the block
+/// cache alone.
 rocksdb::ReadOptions bulk_read() {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
@@ -80,16 +81,25 @@ struct event_store::impl {
 
   // -- writer-thread state ----------------------------------------------------
   std::atomic<uint64_t> global_seq{0};
-  std::unordered_map<std::string, uint64_t> stream_versions;
-  std::unordered_map<std::string, uint64_t> partition_seqs;
+  /// What the writer knows of a partition: its last pseq (once `loaded`)
+  /// and the versions of its streams. `complete`: every stream is cached
+  /// (runs, read whole), so a stream missing here is a new one.
+  struct partition_state {
+    uint64_t pseq = 0;
+    bool loaded = false;
+    bool complete = false;
+    std::unordered_map<std::string, uint64_t> streams;
+  };
+  /// Partitions with appends in this process, until closed or released.
+  std::unordered_map<std::string, partition_state> partitions;
+  /// Partitions to forget (release), queued for the writer thread.
+  std::vector<std::string> releases;
   /// Runs closed recently. Only their own task actors could still append
   /// (work in flight when the run ended), and those stop within moments:
   /// the most recent closes suffice, bounded so memory stays flat.
   std::unordered_set<std::string> closed_partitions;
   std::deque<std::string> closed_order;
   static constexpr size_t closed_capacity = 65536;
-  /// Partitions whose every stream version is cached.
-  std::unordered_set<std::string> known_partitions;
   std::atomic<uint64_t> checkpoint{0};
 
   ~impl() {
@@ -113,16 +123,16 @@ struct event_store::impl {
   /// (accounts, webhooks) cost one read.
   caf::error load_versions(const std::string& partition,
                            const std::string& stream) {
-    bool have_partition = partition_seqs.count(partition) != 0;
-    bool have_stream = stream_versions.count(stream) != 0;
-    if (have_partition && have_stream)
+    auto& part = partitions[partition];
+    bool have_stream = part.streams.count(stream) != 0;
+    if (part.loaded && have_stream)
       return caf::none;
-    if (known_partitions.count(partition) != 0) {
-      stream_versions[stream] = 0; // every stream of it is cached: new one
+    if (part.complete) {
+      part.streams[stream] = 0; // every stream of it is cached: new one
       return caf::none;
     }
     if (partition.rfind("run_", 0) == 0)
-      return load_run_partition(partition);
+      return load_run_partition(partition, part);
     auto prefix = partition + '\0';
     rocksdb::Slice lb{prefix};
     rocksdb::ReadOptions ro;
@@ -149,28 +159,32 @@ struct event_store::impl {
     }
     if (!it->status().ok())
       return to_error(it->status(), "reading a partition");
-    if (!have_partition)
-      partition_seqs[partition] = pseq;
+    if (!part.loaded) {
+      part.pseq = pseq;
+      part.loaded = true;
+    }
     if (!have_stream)
-      stream_versions[stream] = found ? version : 0;
+      part.streams[stream] = found ? version : 0;
     return caf::none;
   }
 
   /// Caches every stream of a run's partition (runs are small; their task
   /// streams appear one by one, and must not each cost a scan).
-  caf::error load_run_partition(const std::string& partition) {
+  caf::error load_run_partition(const std::string& partition,
+                                partition_state& part) {
     uint64_t pseq = 0;
     auto err = scan(
         partition, 0, SIZE_MAX,
         [&](event&& e) {
           pseq = e.pseq;
-          stream_versions[e.stream] = e.seq;
+          part.streams[e.stream] = e.seq;
         },
         false);
     if (err)
       return err;
-    partition_seqs[partition] = pseq;
-    known_partitions.insert(partition);
+    part.pseq = pseq;
+    part.loaded = true;
+    part.complete = true;
     return caf::none;
   }
 
@@ -179,13 +193,16 @@ struct event_store::impl {
   void remember_run_partition(const std::string& partition,
                               const event_batch& evs) {
     if (partition.rfind("run_", 0) != 0 || evs.empty()
-        || known_partitions.count(partition) != 0
         || closed_partitions.count(partition) != 0)
       return;
+    auto& part = partitions[partition];
+    if (part.complete)
+      return;
     for (auto& e : evs)
-      stream_versions[e.stream] = e.seq;
-    partition_seqs[partition] = evs.back().pseq;
-    known_partitions.insert(partition);
+      part.streams[e.stream] = e.seq;
+    part.pseq = evs.back().pseq;
+    part.loaded = true;
+    part.complete = true;
   }
 
   void run_writer() {
@@ -193,13 +210,17 @@ struct event_store::impl {
     std::deque<std::pair<std::string,
                          std::function<void(caf::expected<event_batch_ptr>)>>>
         to_read;
+    std::vector<std::string> to_release;
     for (;;) {
       {
         std::unique_lock<std::mutex> guard{mtx};
-        cv.wait(guard,
-                [&] { return stopping || !queue.empty() || !reads.empty(); });
+        cv.wait(guard, [&] {
+          return stopping || !queue.empty() || !reads.empty()
+                 || !releases.empty();
+        });
         if (queue.empty() && reads.empty() && stopping)
           return;
+        to_release.swap(releases);
         while (!queue.empty() && group.size() < opts.max_group) {
           group.emplace_back(std::move(queue.front()));
           queue.pop_front();
@@ -212,6 +233,10 @@ struct event_store::impl {
       if (!group.empty())
         commit(group);
       group.clear();
+      // Forgetting is always safe: the next append reloads from the log.
+      for (auto& p : to_release)
+        partitions.erase(p);
+      to_release.clear();
       for (auto& [partition, done] : to_read) {
         auto evs = read(partition);
         if (!evs) {
@@ -220,7 +245,7 @@ struct event_store::impl {
         }
         remember_run_partition(partition, *evs);
         auto ptr = std::make_shared<const event_batch>(std::move(*evs));
-        // The reader after `done`: its reader starts at once.
+        // The observer after `done`: the woken run's actor starts at once.
         done(ptr);
         if (reader)
           reader(partition, ptr);
@@ -263,7 +288,8 @@ struct event_store::impl {
         errors[i] = std::move(err);
         continue;
       }
-      auto& version = stream_versions[req.stream];
+      auto& part = partitions[partition];
+      auto& version = part.streams[req.stream];
       if (version != req.expected_version) {
         errors[i] = caf::make_error(
             ec::version_conflict,
@@ -271,7 +297,7 @@ struct event_store::impl {
                 + ", writer expected " + std::to_string(req.expected_version));
         continue;
       }
-      auto& pseq = partition_seqs[partition];
+      auto& pseq = part.pseq;
       old_versions.emplace(req.stream, version);
       old_pseqs.emplace(partition, pseq);
       auto batch = std::make_shared<event_batch>(std::move(req.events));
@@ -295,9 +321,9 @@ struct event_store::impl {
       if (!st.ok()) {
         spdlog::error("event store: append failed: {}", st.ToString());
         for (auto& [k, v] : old_versions)
-          stream_versions[k] = v;
+          partitions[std::string{partition_of(k)}].streams[k] = v;
         for (auto& [k, v] : old_pseqs)
-          partition_seqs[k] = v;
+          partitions[k].pseq = v;
         for (size_t i = 0; i < group.size(); ++i)
           if (!errors[i])
             errors[i] = to_error(st, "appending events");
@@ -316,14 +342,7 @@ struct event_store::impl {
         }
       }
       // The run is over: its versions are no longer needed in memory.
-      auto prefix = p + '/';
-      for (auto it = stream_versions.begin(); it != stream_versions.end();)
-        if (it->first == p || it->first.compare(0, prefix.size(), prefix) == 0)
-          it = stream_versions.erase(it);
-        else
-          ++it;
-      partition_seqs.erase(p);
-      known_partitions.erase(p);
+      partitions.erase(p);
     }
     std::vector<event_batch_ptr> committed;
     for (auto& b : staged)
@@ -455,6 +474,14 @@ void event_store::set_commit_observer(commit_observer f) {
 
 void event_store::set_read_observer(read_observer f) {
   impl_->reader = std::move(f);
+}
+
+void event_store::release(std::string partition) {
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    impl_->releases.emplace_back(std::move(partition));
+  }
+  impl_->cv.notify_one();
 }
 
 caf::error

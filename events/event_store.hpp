@@ -104,6 +104,11 @@ public:
   /// Installs the observer of read_async's reads. Call before the first one.
   void set_read_observer(read_observer f);
 
+  /// Lets the writer forget what it caches of `partition` (its stream
+  /// versions) until its next append or read: for runs that leave memory
+  /// (passivated), so that a million waiting runs cost the writer nothing.
+  void release(std::string partition);
+
   /// Writes projection rows and the projections' checkpoint (the global seq
   /// they reflect) in one batch, without sync: projections can be rebuilt.
   [[nodiscard]] caf::error

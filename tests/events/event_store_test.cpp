@@ -62,6 +62,37 @@ TEST(EventStoreTest, StaleVersionIsAConflict) {
   EXPECT_EQ((*store)->read_partition("run_x")->size(), 1u);
 }
 
+TEST(EventStoreTest, ReleasedOrWokenRunsKeepTheirVersions) {
+  // A passivated run's versions leave the writer's memory (release); a
+  // wake reads them back (read_async). Either way the next appends are
+  // checked against the log's real versions.
+  temp_dir dir;
+  auto store = event_store::open(dir.str());
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(append_sync(**store, "run_x", 0, 2));
+  ASSERT_TRUE(append_sync(**store, "run_x/T1", 0, 1));
+  (*store)->release("run_x");
+  EXPECT_EQ(append_sync(**store, "run_x/T1", 0, 1).error(),
+            ec::version_conflict);
+  auto t1 = append_sync(**store, "run_x/T1", 1, 1);
+  ASSERT_TRUE(t1);
+  EXPECT_EQ((**t1)[0].pseq, 4u);
+  (*store)->release("run_x");
+  std::promise<size_t> read;
+  (*store)->read_async("run_x", [&read](caf::expected<event_batch_ptr> r) {
+    read.set_value(r ? (*r)->size() : 0);
+  });
+  EXPECT_EQ(read.get_future().get(), 4u);
+  EXPECT_EQ(append_sync(**store, "run_x", 1, 1).error(), ec::version_conflict);
+  auto t2 = append_sync(**store, "run_x/T2", 0, 1); // a new stream
+  ASSERT_TRUE(t2);
+  EXPECT_EQ((**t2)[0].pseq, 5u);
+  auto own = append_sync(**store, "run_x", 2, 1);
+  ASSERT_TRUE(own);
+  EXPECT_EQ((**own)[0].seq, 3u);
+  EXPECT_EQ((**own)[0].pseq, 6u);
+}
+
 TEST(EventStoreTest, ClosedRunRejectsTaskAppends) {
   temp_dir dir;
   auto store = event_store::open(dir.str());
