@@ -42,13 +42,14 @@ template<class Handle>
 void persist(const Handle& self, engine_context& ctx, append_queue& pending,
              std::string stream, uint64_t expected, event_batch events,
              bool close, std::function<void(const event_batch_ptr&)> then,
-             reply_ptr fail_reply = nullptr) {
+             reply_ptr fail_reply = nullptr, bool new_partition = false) {
   pending.push_back(std::move(then));
   append_request req;
   req.stream = std::move(stream);
   req.expected_version = expected;
   req.events = std::move(events);
   req.close_partition = close;
+  req.new_partition = new_partition;
   req.done = [self, fail_reply](caf::expected<event_batch_ptr> res) {
     if (res) {
       caf::anon_send(self, atom::appended_v, std::move(*res));

@@ -94,7 +94,7 @@ void record(self_ptr self, event_batch events, std::function<void()> then = {},
           then();
         advance(self);
       },
-      std::move(fail_reply));
+      std::move(fail_reply), expected == 0 && st.fresh_id);
 }
 
 void call(self_ptr self, llm_request req) {
@@ -313,6 +313,7 @@ run_actor_impl(run_actor::stateful_pointer<run_state> self, engine_context* ctx,
   self->state.ctx = ctx;
   self->state.supervisor = std::move(supervisor);
   self->state.view = std::move(view);
+  self->state.fresh_id = create.has_value();
   self->state.create = std::move(create);
   self->state.create_reply = std::move(reply);
   return {

@@ -17,6 +17,8 @@ struct run_state {
   run_view view;
   /// Set while the run still has to be created (first start).
   std::optional<run_spec> create;
+  /// The run's id was drawn for it and is unknown to the log (creation).
+  bool fresh_id = false;
   reply_ptr create_reply;
   /// Live task actors by task id.
   std::map<std::string, task_actor> tasks;

@@ -257,7 +257,11 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
   return {
       [self](atom::create, run_spec& spec, reply_ptr& reply) {
         run_view view;
-        view.run_id = random_id("run_");
+        // 100 random bits; checked against every run the log holds, so the
+        // store may take the partition as new without looking.
+        do
+          view.run_id = random_id("run_");
+        while (self->state.ctx->reads->status_of(view.run_id));
         spec.data["run_id"] = view.run_id;
         spawn_run(self, std::move(view), std::move(spec), std::move(reply));
       },

@@ -297,6 +297,11 @@ struct event_store::impl {
                                     "run " + partition + " is already over");
         continue;
       }
+      if (req.new_partition && partitions.count(partition) == 0) {
+        auto& fresh = partitions[partition];
+        fresh.loaded = true;
+        fresh.complete = true;
+      }
       if (auto err = load_versions(partition, req.stream)) {
         errors[i] = std::move(err);
         continue;

@@ -42,6 +42,9 @@ struct append_request {
   /// When true, the partition accepts no further appends to its sub-streams
   /// (`run_x/...`) once this append committed: a terminal run runs nothing.
   bool close_partition = false;
+  /// The caller vouches that the partition has no events yet (an id it
+  /// just drew at random and checked unknown): the store does not look.
+  bool new_partition = false;
   append_callback done;
 };
 

@@ -93,6 +93,29 @@ TEST(EventStoreTest, ReleasedOrWokenRunsKeepTheirVersions) {
   EXPECT_EQ((**own)[0].pseq, 6u);
 }
 
+TEST(EventStoreTest, NewPartitionsAreTakenAtTheirWord) {
+  // A run's creation skips the lookup for earlier events; its streams then
+  // behave like any other.
+  temp_dir dir;
+  auto store = event_store::open(dir.str());
+  ASSERT_TRUE(store);
+  std::promise<caf::expected<event_batch_ptr>> p;
+  append_request req;
+  req.stream = "run_new";
+  req.new_partition = true;
+  req.events.push_back(make_event("test.happened", 1, {{"i", 0}}));
+  req.done = [&p](caf::expected<event_batch_ptr> r) { p.set_value(r); };
+  (*store)->append(std::move(req));
+  auto created = p.get_future().get();
+  ASSERT_TRUE(created);
+  EXPECT_EQ((**created)[0].pseq, 1u);
+  auto task = append_sync(**store, "run_new/T1", 0, 1);
+  ASSERT_TRUE(task);
+  EXPECT_EQ((**task)[0].pseq, 2u);
+  EXPECT_EQ(append_sync(**store, "run_new", 0, 1).error(),
+            ec::version_conflict);
+}
+
 TEST(EventStoreTest, ClosedRunRejectsTaskAppends) {
   temp_dir dir;
   auto store = event_store::open(dir.str());
