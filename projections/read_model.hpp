@@ -15,6 +15,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -248,7 +249,14 @@ private:
   event_store& store_;
   mutable std::shared_mutex mtx_;
   /// Mutable: readers render dirty entries (under the exclusive lock).
-  mutable std::unordered_map<std::string, run_entry> runs_;
+  /// Hashes run ids without the map caching each hash in its node (a
+  /// noexcept hasher): 16 bytes less per run, a million runs in mind.
+  struct id_hash {
+    size_t operator()(const std::string& id) const noexcept {
+      return std::hash<std::string_view>{}(id);
+    }
+  };
+  mutable std::unordered_map<std::string, run_entry, id_hash> runs_;
   std::unordered_map<std::string, account_entry> accounts_;
   /// Account ids by index (keys of accounts_, stable); [0] is unused.
   std::vector<const std::string*> owners_{nullptr};
