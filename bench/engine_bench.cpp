@@ -29,6 +29,7 @@
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -45,6 +46,30 @@ using nlohmann::json;
 // -- engine-append ------------------------------------------------------------
 
 namespace {
+
+/// A fresh store whose commits a read model folds, as in the server. The
+/// read model is declared first: it outlives the store's writer thread.
+struct followed_store {
+  std::unique_ptr<read_model> reads;
+  std::unique_ptr<event_store> store;
+};
+
+std::optional<followed_store> open_followed(const std::string& dir,
+                                            store_options so = {}) {
+  std::filesystem::remove_all(dir);
+  auto store = event_store::open(dir, so);
+  if (!store)
+    return std::nullopt;
+  followed_store f;
+  f.store = std::move(*store);
+  f.reads = std::make_unique<read_model>(*f.store);
+  if (f.reads->load())
+    return std::nullopt;
+  auto* reads = f.reads.get();
+  f.store->set_commit_observer(
+      [reads](const std::vector<event_batch_ptr>& g) { reads->apply(g); });
+  return f;
+}
 
 struct writer_state {
   event_store* store = nullptr;
@@ -122,16 +147,11 @@ int engine_append(const options& opts) {
   auto runs = opts.num("runs", 1);
   auto ms = opts.num("ms", 3000);
   auto print_acks = opts.num("print-acks", 0) != 0;
-  std::filesystem::remove_all(dir);
-  auto store = event_store::open(dir);
-  if (!store)
-    return 1;
   // The projections see every commit, as in the server.
-  read_model reads{**store};
-  if (reads.load())
+  auto followed = open_followed(dir);
+  if (!followed)
     return 1;
-  (*store)->set_commit_observer(
-      [&reads](const std::vector<event_batch_ptr>& g) { reads.apply(g); });
+  auto& store = followed->store;
   caf::actor_system_config cfg;
   tune_scheduler(cfg, 2);
   caf::actor_system sys{cfg};
@@ -140,7 +160,7 @@ int engine_append(const options& opts) {
   auto deadline = clock_type::now() + std::chrono::milliseconds(ms);
   auto t0 = clock_type::now();
   for (int64_t r = 0; r < runs; ++r)
-    sys.spawn(writer, store->get(), "run_bench" + std::to_string(r), &lat[r],
+    sys.spawn(writer, store.get(), "run_bench" + std::to_string(r), &lat[r],
               deadline, &done[r], print_acks);
   for (auto& d : done)
     d.get_future().wait();
@@ -149,7 +169,7 @@ int engine_append(const options& opts) {
   for (auto& l : lat)
     all.insert(all.end(), l.begin(), l.end());
   auto n = static_cast<double>(all.size());
-  store->reset();
+  store.reset();
   std::filesystem::remove_all(dir);
   report({{"mode", "engine-append"},
           {"runs", runs},
@@ -323,17 +343,12 @@ int gen_store(const options& opts) {
   auto dir = opts.get("dir", "/tmp/orchflow-bench-store");
   auto runs = opts.num("runs", 10000);
   auto light = opts.num("light", 0) != 0;
-  std::filesystem::remove_all(dir);
   store_options so;
   so.sync = false; // bulk load; the benchmark measures reading it back
-  auto store = event_store::open(dir, so);
-  if (!store)
+  auto followed = open_followed(dir, so);
+  if (!followed)
     return 1;
-  read_model reads{**store};
-  if (reads.load())
-    return 1;
-  (*store)->set_commit_observer(
-      [&reads](const std::vector<event_batch_ptr>& g) { reads.apply(g); });
+  auto& store = followed->store;
   // The account owning the runs, so the server can serve them.
   std::promise<void> acct;
   append_request a;
@@ -342,7 +357,7 @@ int gen_store(const options& opts) {
       ev::account_registered, 1763890000000,
       {{"account_id", "acct_bench"}, {"key_hash", opts.get("key-hash", "")}}));
   a.done = [&acct](caf::expected<event_batch_ptr>) { acct.set_value(); };
-  (*store)->append(std::move(a));
+  store->append(std::move(a));
   acct.get_future().wait();
   int64_t events = 0;
   auto t0 = clock_type::now();
@@ -361,7 +376,7 @@ int gen_store(const options& opts) {
         versions[stream] += evs.size();
         events += static_cast<int64_t>(evs.size());
         req.events = std::move(evs);
-        (*store)->append(std::move(req));
+        store->append(std::move(req));
       }
     }
     append_request fence;
@@ -370,13 +385,13 @@ int gen_store(const options& opts) {
     fence.events.push_back(make_event("bench.fence", 0, json::object()));
     fence.done
         = [&chunk](caf::expected<event_batch_ptr>) { chunk.set_value(); };
-    (*store)->append(std::move(fence));
+    store->append(std::move(fence));
     chunk.get_future().wait();
   }
   auto secs = seconds_since(t0);
-  if ((*store)->flush())
+  if (store->flush())
     return 1;
-  store->reset();
+  store.reset();
   report({{"mode", "gen-store"},
           {"runs", runs},
           {"events", events},
