@@ -119,6 +119,7 @@ int curl_raw(const options& opts) {
     curl_slist_free_all(s.headers);
   }
   curl_multi_cleanup(multi);
+  curl_global_cleanup();
   auto n = static_cast<double>(lat.size());
   report({{"mode", "curl-raw"},
           {"window", window},

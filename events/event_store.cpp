@@ -172,19 +172,6 @@ struct event_store::impl {
   /// streams appear one by one, and must not each cost a scan).
   caf::error load_run_partition(const std::string& partition,
                                 partition_state& part) {
-    // A new run (nearly always, for the first append): a point lookup of
-    // its first event instead of a scan (no iterator over every level).
-    std::string first;
-    auto st = db->Get(rocksdb::ReadOptions{}, events_cf,
-                      partition_key(partition, 1), &first);
-    if (st.IsNotFound()) {
-      part.pseq = 0;
-      part.loaded = true;
-      part.complete = true;
-      return caf::none;
-    }
-    if (!st.ok())
-      return to_error(st, "reading a partition");
     uint64_t pseq = 0;
     auto err = scan(
         partition, 0, SIZE_MAX,
